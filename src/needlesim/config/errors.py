@@ -52,6 +52,9 @@ class ConfigError(ValueError):
         super().__init__(self.render())
 
     def render(self) -> str:
+        if len(self.problems) == 1 and not self.problems[0].path:
+            where = f"{self.source}: " if self.source else ""
+            return f"{where}{self.problems[0].message}"
         head = f"invalid configuration in {self.source}" if self.source else "invalid configuration"
         count = len(self.problems)
         lines = [f"{head} ({count} problem{'s' if count != 1 else ''}):"]

@@ -1,0 +1,193 @@
+"""Command-line interface (Typer): a thin layer over the Python API.
+
+Exit codes: 0 ok; 2 bad input (the message names the field, the value and
+what is allowed; no traceback); 1 internal error.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .config import ConfigError, Problem, RunConfig, Study, load
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+app = typer.Typer(
+    name="needlesim",
+    help="needlesim: an in-silico lab for microneedling (collagen induction therapy).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Map bad input to exit 2 and anything unexpected to exit 1, without a traceback.
+
+    Set ``NEEDLESIM_DEBUG=1`` to see the traceback of an internal error.
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except ConfigError as exc:
+            err.print(f"[bold red]error:[/] {exc.render()}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except typer.Exit:
+            raise
+        except Exception as exc:
+            if os.environ.get("NEEDLESIM_DEBUG"):
+                raise
+            err.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                "This is a bug in needlesim; rerun with NEEDLESIM_DEBUG=1 for the traceback.",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def _default_out(config_path: Path, suffix: str = "") -> Path:
+    return Path("results") / f"{config_path.stem}{suffix}"
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out.print(f"needlesim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """needlesim: from the needle cartridge to the clinical outcome."""
+
+
+ConfigArg = Annotated[
+    Path, typer.Argument(help="YAML configuration file.", show_default=False, metavar="CONFIG")
+]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Output folder (default: results/<config name>)."),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object on stdout instead of a table.")
+]
+
+
+@app.command()
+@handles_errors
+def device(
+    config: ConfigArg,
+    out_dir: OutOption = None,
+    as_json: JsonOption = False,
+    session: Annotated[
+        int, typer.Option("--session", min=0, help="Which session of the protocol (0 = first).")
+    ] = 0,
+) -> None:
+    """Needle punctures and the injury they leave: density, depth, layers reached, bleeding.
+
+    Writes device_summary.json, puncture_map.png and depth_profile.png.
+    """
+    run = load(RunConfig, config)
+    from .device import simulate_device
+    from .io import write_json
+    from .plots.device import plot_depth_profile, plot_puncture_map
+
+    sessions = run.protocol.session_count
+    if sessions and session >= sessions:
+        problem = Problem("--session", f"{session} is out of range; allowed: 0 to {sessions - 1}")
+        raise ConfigError([problem], str(config))
+    result = simulate_device(run, session_index=session)
+    folder = out_dir or _default_out(config, "-device")
+    summary = {"config": str(config), "session": session, **result.summary.to_dict()}
+    write_json(folder / "device_summary.json", summary)
+    plot_puncture_map(result, folder / "puncture_map.png")
+    plot_depth_profile(result, folder / "depth_profile.png")
+    if as_json:
+        sys.stdout.write(json.dumps(summary) + "\n")
+        return
+    _print_device_summary(summary, result, folder)
+
+
+def _print_device_summary(summary: dict[str, Any], result: Any, folder: Path) -> None:
+    dev = result.device
+    table = Table(title=f"needlesim device: {dev.type}, {dev.needle_length_mm} mm needles")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    rows: list[tuple[str, str]] = [
+        ("punctures in sample", f"{summary['n_punctures']}"),
+        ("channel density", f"{summary['channel_density_per_cm2']:.1f} /cm²"),
+        ("coverage of the surface", f"{100 * summary['coverage_fraction']:.2f} %"),
+        ("penetration depth (mean)", f"{summary['effective_depth_um']:.0f} µm"),
+        ("residual channel depth (mean)", f"{summary['channel_depth_um']:.0f} µm"),
+        ("channel surface diameter", f"{summary['surface_diameter_um']:.0f} µm"),
+        ("layers reached", ", ".join(summary["layers_reached"]) or "none"),
+        ("channels with pinpoint bleeding", f"{100 * summary['bleeding_fraction']:.0f} %"),
+    ]
+    if summary.get("punctures_per_second") is not None:
+        rows.append(("punctures per second", f"{summary['punctures_per_second']:.0f}"))
+    for layer, frac in summary["injured_volume_fraction"].items():
+        rows.append((f"injured volume, {layer.replace('_', ' ')}", f"{100 * frac:.3f} %"))
+    for name, value in rows:
+        table.add_row(name, value)
+    out.print(table)
+    out.print(f"wrote {folder}/device_summary.json, puncture_map.png, depth_profile.png")
+
+
+class SchemaKind(StrEnum):
+    run = "run"
+    study = "study"
+
+
+@app.command()
+@handles_errors
+def schema(
+    kind: Annotated[
+        SchemaKind, typer.Option("--kind", help="run: one patient (simulate, device); study.")
+    ] = SchemaKind.run,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Write the JSON Schema of a configuration file (for editors and validators)."""
+    from .io import write_text
+
+    model = RunConfig if kind == SchemaKind.run else Study
+    text = json.dumps(model.model_json_schema(), indent=2) + "\n"
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        write_text(out_file, text)
+        err.print(f"wrote {out_file}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
