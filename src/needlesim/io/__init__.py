@@ -1,5 +1,15 @@
-"""Input and output helpers: atomic writes, result folders."""
+"""Input and output helpers: atomic writes, zarr results, provenance."""
 
 from .atomic import atomic_path, write_json, write_text
+from .provenance import config_hash, provenance
+from .results import read_zarr, write_zarr
 
-__all__ = ["atomic_path", "write_json", "write_text"]
+__all__ = [
+    "atomic_path",
+    "config_hash",
+    "provenance",
+    "read_zarr",
+    "write_json",
+    "write_text",
+    "write_zarr",
+]
