@@ -61,8 +61,9 @@ def test_skin_thins_monotonically_with_age(age: float) -> None:
 
 
 def test_override_replaces_given_layers_only() -> None:
-    skin = skin_profile("cheek", "female", 40, SkinOverride(viable_epidermis_um=30.0,
-                                                            stiffness_relative=0.5))
+    skin = skin_profile(
+        "cheek", "female", 40, SkinOverride(viable_epidermis_um=30.0, stiffness_relative=0.5)
+    )
     preset = skin_profile("cheek", "female", 40)
     assert skin.thickness_um[Layer.viable_epidermis] == 30.0
     assert skin.thickness_um[Layer.reticular_dermis] == preset.thickness_um[Layer.reticular_dermis]

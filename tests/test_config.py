@@ -153,8 +153,13 @@ def test_unknown_observable_lists_contract_names() -> None:
 def test_nan_and_infinity_rejected() -> None:
     found = problems(RunConfig, {"patient": {"age_years": float("nan")}})
     assert found and "patient.age_years" in found[0]
-    found = problems(Study, {"name": "s", "measurements": [{"observable": "pih_incidence",
-                                                            "day": 1, "value": float("inf")}]})
+    found = problems(
+        Study,
+        {
+            "name": "s",
+            "measurements": [{"observable": "pih_incidence", "day": 1, "value": float("inf")}],
+        },
+    )
     assert "value" in found[0]
 
 

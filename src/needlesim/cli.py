@@ -131,7 +131,9 @@ def device(
     plot_puncture_map(result, folder / "puncture_map.png")
     plot_depth_profile(result, folder / "depth_profile.png")
     if as_json:
-        sys.stdout.write(json.dumps(summary) + "\n")
+        # The density map stays in the file; stdout gets the scalar summary.
+        brief = {k: v for k, v in summary.items() if not k.startswith("density_")}
+        sys.stdout.write(json.dumps(brief) + "\n")
         return
     _print_device_summary(summary, result, folder)
 

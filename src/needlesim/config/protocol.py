@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
+from itertools import pairwise
 from typing import Annotated, Any
 
 from pydantic import Discriminator, Field, Tag, model_validator
@@ -46,9 +46,7 @@ class Protocol(StrictModel):
     sessions: Annotated[
         Annotated[int, Tag("count")] | Annotated[list[SessionSpec], Tag("list")],
         Discriminator(_sessions_kind),
-    ] = Field(
-        1, description="Number of sessions (0-50), or an explicit list of sessions."
-    )
+    ] = Field(1, description="Number of sessions (0-50), or an explicit list of sessions.")
     interval_days: float = Field(
         30.0, gt=0.0, le=365.0, description="Days between sessions when no day is given."
     )
@@ -60,7 +58,7 @@ class Protocol(StrictModel):
                 raise ValueError(f"sessions must be between 0 and 50, got {self.sessions}")
         else:
             days = [s.day for s in self.schedule()]
-            if any(b <= a for a, b in zip(days, days[1:], strict=False)):
+            if any(b <= a for a, b in pairwise(days)):
                 raise ValueError(f"session days must increase strictly, got {days}")
             if len(self.sessions) > 50:
                 raise ValueError(f"at most 50 sessions, got {len(self.sessions)}")

@@ -1,0 +1,5 @@
+"""``python -m needlesim``: the command line."""
+
+from .cli import main
+
+main()
