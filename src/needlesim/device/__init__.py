@@ -11,6 +11,7 @@ The chain of one session::
   :mod:`needlesim.device.penetration`, values in ``data/device.yaml``).
 """
 
+from .expected import ExpectedInjury, density_per_cm2, expected_injury
 from .injury import (
     InjurySummary,
     coverage_fraction,
@@ -38,6 +39,9 @@ from .simulate import DeviceResult, session_device, session_rng, simulate_device
 from .stamp import head_layout_um, stamp_density_per_cm2
 
 __all__ = [
+    "ExpectedInjury",
+    "density_per_cm2",
+    "expected_injury",
     "DeviceParameters",
     "DeviceResult",
     "InjurySummary",
