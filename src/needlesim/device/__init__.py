@@ -39,11 +39,9 @@ from .simulate import DeviceResult, session_device, session_rng, simulate_device
 from .stamp import head_layout_um, stamp_density_per_cm2
 
 __all__ = [
-    "ExpectedInjury",
-    "density_per_cm2",
-    "expected_injury",
     "DeviceParameters",
     "DeviceResult",
+    "ExpectedInjury",
     "InjurySummary",
     "KalluriFit",
     "NeedleGeometry",
@@ -54,8 +52,10 @@ __all__ = [
     "coverage_raster",
     "default_parameters",
     "density_map_per_cm2",
+    "density_per_cm2",
     "device_data",
     "dimple_um",
+    "expected_injury",
     "fit_kalluri",
     "head_layout_um",
     "layers_reached",
