@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-EXAMPLE ?= examples/roller-cheek.yaml
+EXAMPLE ?= examples/acne-scars.yaml
 OUT    ?= results
 
 .PHONY: run test lint typecheck pytest bench clean
@@ -22,7 +22,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.run-installed
 
 run: $(VENV)/.run-installed
-	$(BIN)/needlesim device $(EXAMPLE) --out $(OUT)/roller-cheek
+	$(BIN)/needlesim simulate $(EXAMPLE) --out $(OUT)/acne-scars
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks

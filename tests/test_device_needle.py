@@ -25,6 +25,12 @@ geometries = st.builds(
 )
 
 
+def kinks(needle: NeedleGeometry) -> tuple[float, float]:
+    """Axial distances where d(s) has a kink: end of the tip floor, end of the taper."""
+    taper = needle.taper_um
+    return (2.0 * needle.tip_radius_um * taper / needle.base_diameter_um, taper)
+
+
 def test_cone_diameter_matches_kalluri_geometry() -> None:
     # full cone: d(s) = b s / L, so 388.85 um from the tip the diameter is 70.7 um
     assert KALLURI.diameter_um(388.85) == pytest.approx(70.7, rel=1e-12)
@@ -52,7 +58,7 @@ def test_diameter_is_monotone_and_bounded(needle: NeedleGeometry, s: list[float]
 @given(needle=geometries, a=st.floats(0.0, 3000.0), b=st.floats(0.0, 3000.0))
 def test_volume_matches_quadrature(needle: NeedleGeometry, a: float, b: float) -> None:
     s0, s1 = min(a, b), max(a, b)
-    breaks = [p for p in (needle.taper_um, 2 * needle.tip_radius_um) if s0 < p < s1]
+    breaks = [p for p in kinks(needle) if s0 < p < s1]
     expected, _ = quad(
         lambda s: math.pi * float(needle.diameter_um(s)) ** 2 / 4.0,
         s0,
@@ -74,10 +80,12 @@ def test_track_volume_is_the_integral_of_horizontal_slices(
     """Horizontal slice at depth z: pi d(s)^2 / (4 cos theta), s = (depth - z) / cos theta."""
     top, bottom = 0.0, min(z, depth)
     c = needle.cos_tilt
+    breaks = [depth - k * c for k in kinks(needle) if top < depth - k * c < bottom]
     expected, _ = quad(
         lambda zz: math.pi * float(needle.diameter_um((depth - zz) / c)) ** 2 / (4.0 * c),
         top,
         bottom,
+        points=breaks or None,
         limit=200,
         epsrel=1e-10,
     )

@@ -163,6 +163,150 @@ def _print_device_summary(summary: dict[str, Any], result: Any, folder: Path) ->
     out.print(f"wrote {folder}/device_summary.json, puncture_map.png, depth_profile.png")
 
 
+@app.command()
+@handles_errors
+def simulate(
+    config: ConfigArg,
+    out_dir: OutOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Simulate one patient's course: injury, healing over months, observables.
+
+    Writes trajectories.zarr, summary.json, PNG plots and report.html.
+    """
+    run = load(RunConfig, config)
+    from .course import simulate_course
+    from .report.course import write_course
+
+    folder = out_dir or _default_out(config)
+    with err.status(f"simulating {run.name} ({run.protocol.session_count} sessions)"):
+        result = simulate_course(run)
+        data = write_course(result, folder)
+    if as_json:
+        sys.stdout.write(json.dumps(data) + "\n")
+        return
+    _print_course_summary(data, folder)
+
+
+def _print_course_summary(data: dict[str, Any], folder: Path) -> None:
+    days = data["days"]
+    table = Table(title=f"needlesim simulate: {data['name']}")
+    table.add_column("observable", no_wrap=True)
+    for day in days:
+        table.add_column(f"day {day:g}", justify="right")
+    for name, entry in data["observables"].items():
+        table.add_row(name, *[f"{v:.3g}" for v in entry["values"]])
+    out.print(table)
+    out.print(
+        f"wrote {folder}/summary.json, trajectories.zarr, report.html and plots "
+        "(outcomes, matrix, mediators, cells)"
+    )
+
+
+@app.command()
+@handles_errors
+def params(
+    as_json: JsonOption = False,
+) -> None:
+    """The parameter registry: value, unit, plausible range and source of every parameter."""
+    from .biology import registry
+
+    rows = registry()
+    if as_json:
+        sys.stdout.write(json.dumps([row._asdict() for row in rows]) + "\n")
+        return
+    table = Table(title=f"needlesim parameters ({len(rows)})", show_lines=False)
+    table.add_column("name", no_wrap=True)
+    for column in ("value", "unit", "range"):
+        table.add_column(column)
+    table.add_column("source", overflow="fold", ratio=1)
+    for row in rows:
+        table.add_row(
+            row.name, f"{row.value:.4g}", row.unit, f"{row.lo:.3g}-{row.hi:.3g}", row.source
+        )
+    out.print(table)
+
+
+study_app = typer.Typer(help="Studies in the study format of DESIGN.md.", no_args_is_help=True)
+app.add_typer(study_app, name="study")
+
+CohortOption = Annotated[
+    int | None,
+    typer.Option("--n", min=1, help="Virtual patients (default: the study's population.n)."),
+]
+
+
+@study_app.command("run")
+@handles_errors
+def study_run(
+    study_file: Annotated[Path, typer.Argument(help="Study YAML file.", metavar="STUDY")],
+    as_json: JsonOption = False,
+    n: CohortOption = None,
+) -> None:
+    """Simulate a study's virtual cohort and predict each measurement (mean, 95 % range)."""
+    study = load(Study, study_file)
+    from .studies import run_study
+
+    with err.status(f"simulating {n or study.population.n} virtual patients of {study.name}"):
+        result = run_study(study, n)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict()) + "\n")
+        return
+    table = Table(title=f"{study.name}: {n or study.population.n} virtual patients")
+    for column in ("observable", "day", "mean", "95 % range", "measured"):
+        table.add_column(column, justify="left" if column == "observable" else "right")
+    for p in result.predictions:
+        measured = "" if p.measured is None else f"{p.measured:.3g}"
+        table.add_row(
+            p.observable, f"{p.day:g}", f"{p.mean:.3g}", f"{p.p2_5:.3g} to {p.p97_5:.3g}", measured
+        )
+    out.print(table)
+
+
+@app.command()
+@handles_errors
+def validate(
+    folder: Annotated[Path, typer.Argument(help="Folder of study YAML files.", metavar="DIR")],
+    as_json: JsonOption = False,
+    n: CohortOption = None,
+) -> None:
+    """Run every study in a folder and print predicted against measured."""
+    from .studies import rows, study_files, validate_folder
+
+    if not folder.is_dir():
+        raise ConfigError([Problem("DIR", f"{str(folder)!r} is not a folder")])
+    files = study_files(folder)
+    if not files:
+        raise ConfigError([Problem("DIR", f"no study files (*.yaml) in {str(folder)!r}")])
+    with err.status(f"running {len(files)} studies"):
+        results = validate_folder(folder, n)
+    found = rows(results)
+    if as_json:
+        data = [{**r.__dict__, "error": r.error, "inside": r.inside} for r in found]
+        sys.stdout.write(json.dumps(data) + "\n")
+        return
+    table = Table(title=f"validation: {len(results)} studies, {len(found)} measured values")
+    for column in ("study", "observable", "day", "predicted", "95 % range", "measured", "error"):
+        table.add_column(column, justify="left" if column in ("study", "observable") else "right")
+    for r in found:
+        mark = "" if r.inside else " *"
+        table.add_row(
+            r.study,
+            r.observable,
+            f"{r.day:g}",
+            f"{r.predicted:.3g}",
+            f"{r.p2_5:.3g} to {r.p97_5:.3g}",
+            f"{r.measured:.3g}",
+            f"{r.error:+.3g}{mark}",
+        )
+    out.print(table)
+    outside = sum(not r.inside for r in found)
+    out.print(
+        f"{len(found) - outside} of {len(found)} measured values inside the predicted "
+        "95 % range (* = outside)"
+    )
+
+
 class SchemaKind(StrEnum):
     run = "run"
     study = "study"
@@ -193,3 +337,17 @@ def schema(
 def main() -> None:
     """Console-script entry point."""
     app()
+
+
+def _register_subcommands() -> None:
+    """Commands that live with their layer (scale, sensitivity, planning)."""
+    from .planning import register as register_plan
+    from .scale import register as register_cohort
+    from .sensitivity import register as register_sensitivity
+
+    register_cohort(app)
+    register_sensitivity(app)
+    register_plan(app)
+
+
+_register_subcommands()

@@ -16,9 +16,9 @@ parameters, and the docs say so.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from ._base import StrictModel
 from .enums import NeedleMaterial, RollPattern
@@ -120,5 +120,18 @@ class StampDevice(_NeedleSettings):
 AnyDevice = RollerDevice | PenDevice | StampDevice
 """Type of a validated device of any kind."""
 
-Device = Annotated[AnyDevice, Field(discriminator="type")]
-"""Any device, chosen by its ``type`` key: ``roller``, ``pen`` or ``stamp``."""
+
+def _device_kind(value: Any) -> Any:
+    """The ``type`` of a device mapping; a roller when omitted."""
+    if isinstance(value, dict):
+        return value.get("type", "roller")
+    return getattr(value, "type", None)
+
+
+Device = Annotated[
+    Annotated[RollerDevice, Tag("roller")]
+    | Annotated[PenDevice, Tag("pen")]
+    | Annotated[StampDevice, Tag("stamp")],
+    Discriminator(_device_kind),
+]
+"""Any device, chosen by its ``type`` key: ``roller`` (default), ``pen`` or ``stamp``."""

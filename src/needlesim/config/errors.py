@@ -153,7 +153,7 @@ def problems_from_validation(exc: ValidationError, root: type[BaseModel]) -> lis
                 f"{_show(ctx.get('tag'))} is not allowed; choose one of {ctx.get('expected_tags')}"
             )
         elif kind == "union_tag_not_found":
-            message = f"missing key 'type'; choose one of {ctx.get('discriminator')} values"
+            message = f"expected a mapping of keys, got {_show(value)}"
         elif kind in _BOUND_WORDS:
             symbol, name = _BOUND_WORDS[kind]
             bounds = _field_bounds(holder, str(key)) or f"allowed: {symbol} {ctx.get(name)}"

@@ -1,0 +1,280 @@
+"""The parameter registry: values, units, ranges and sources, loaded as a JAX pytree.
+
+``data/parameters.yaml`` holds every kinetic parameter with its value, unit,
+plausible range and a ``source`` (citation), ``fitted`` (the data it was tuned
+to) or ``assumption`` (with its reason). This module loads it into
+:class:`Parameters`, an equinox Module whose leaves are float64 arrays, so a
+parameter set can be passed through ``jit``, ``vmap`` (a virtual cohort: one set
+per patient) and ``grad`` (calibration).
+
+Build parameter sets with:
+
+* :func:`default_parameters` - the registry values;
+* :meth:`Parameters.from_dict` / :meth:`Parameters.replace` - named overrides,
+  scalars or arrays (arrays with a leading axis give a batch);
+* :meth:`Parameters.from_array` / :meth:`Parameters.to_array` - a matrix
+  ``(..., n)`` against a list of names (Sobol designs, optimisers);
+* :func:`registry` - the table rows ``(name, value, unit, lo, hi, source)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any, NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import yaml
+from jax import Array
+from numpy.typing import ArrayLike, NDArray
+
+_KINDS = ("source", "fitted", "assumption")
+
+
+class ParameterRow(NamedTuple):
+    """One registry entry. ``source`` reads ``"<kind>: <text>"``."""
+
+    name: str
+    value: float
+    unit: str
+    lo: float
+    hi: float
+    source: str
+    kind: str
+    description: str
+
+
+class Parameters(eqx.Module):
+    """All kinetic parameters (float64 arrays; scalars, or a leading batch axis).
+
+    Field order is the order of ``data/parameters.yaml``; units and meaning are
+    in :func:`registry`.
+    """
+
+    damage_amplification: Array
+    clot_amplification: Array
+    capillary_cut_fraction: Array
+    damage_clearance_rate: Array
+    damage_phagocytosis_rate: Array
+    clot_lysis_rate: Array
+    damage_half_saturation: Array
+    neutrophil_recruitment_rate: Array
+    clot_chemotaxis_share: Array
+    neutrophil_apoptosis_rate: Array
+    efferocytosis_rate: Array
+    monocyte_recruitment_rate: Array
+    monocyte_damage_share: Array
+    macrophage_switch_rate: Array
+    switch_tgf_share: Array
+    macrophage_inflammatory_death_rate: Array
+    macrophage_repair_turnover_rate: Array
+    cytokine_decay_rate: Array
+    cytokine_from_damage: Array
+    cytokine_from_neutrophils: Array
+    cytokine_from_macrophages: Array
+    tgf_beta1_decay_rate: Array
+    tgf_beta1_macrophage_share: Array
+    tgf_beta1_from_clot: Array
+    tgf_beta3_decay_rate: Array
+    tgf_beta3_macrophage_share: Array
+    tgf_beta3_resident_share: Array
+    pdgf_decay_rate: Array
+    pdgf_macrophage_share: Array
+    pdgf_from_inflammatory_macrophages: Array
+    pdgf_from_clot: Array
+    fgf_decay_rate: Array
+    fgf_resident_share: Array
+    fgf_cytokine_share: Array
+    fgf_from_damage: Array
+    vegf_decay_rate: Array
+    vegf_macrophage_share: Array
+    vegf_from_inflammatory_macrophages: Array
+    mmp_decay_rate: Array
+    mmp_resident_share: Array
+    mmp_cytokine_share: Array
+    mmp_from_neutrophils: Array
+    mmp_from_inflammatory_macrophages: Array
+    mmp_from_open_channels: Array
+    timp_decay_rate: Array
+    timp_resident_share: Array
+    timp_tgf_share: Array
+    timp_inhibition: Array
+    fibroblast_turnover_rate: Array
+    fibroblast_max_proliferation_rate: Array
+    fibroblast_pdgf_weight: Array
+    fibroblast_tgf_weight: Array
+    fibroblast_crowding_capacity: Array
+    myofibroblast_baseline_fraction: Array
+    myofibroblast_apoptosis_rate: Array
+    myofibroblast_tgf_hill_exponent: Array
+    myofibroblast_tgf_half_activation: Array
+    myofibroblast_tgf_beta3_inhibition: Array
+    collagen_I_baseline_fraction: Array
+    collagen_III_baseline_fraction: Array
+    collagen_I_degradation_rate: Array
+    collagen_III_turnover_rate: Array
+    collagen_III_mmp_share: Array
+    collagen_maturation_rate: Array
+    myofibroblast_synthesis_ratio: Array
+    collagen_I_tgf_share: Array
+    collagen_III_pdgf_share: Array
+    tropoelastin_baseline_fraction: Array
+    tropoelastin_turnover_rate: Array
+    elastin_turnover_rate: Array
+    neutrophil_elastase_rate: Array
+    tropoelastin_tgf_share: Array
+    keratinocyte_turnover_rate: Array
+    keratinocyte_fgf_share: Array
+    channel_closure_rate: Array
+    barrier_recovery_rate: Array
+    angiogenesis_rate: Array
+    capillary_vegf_share: Array
+    melanin_turnover_rate: Array
+    melanin_pigment_gain: Array
+    pigment_induction_rate: Array
+    pigment_decay_rate: Array
+    pigment_fitzpatrick_half: Array
+    pigment_fitzpatrick_hill: Array
+    ageing_reference_age_years: Array
+    fibroblast_ageing_slope: Array
+    collagen_ageing_slope: Array
+    response_ageing_slope: Array
+    turnover_ageing_slope: Array
+    mediator_diffusivity_um2_per_day: Array
+
+    @classmethod
+    def from_dict(
+        cls, values: Mapping[str, ArrayLike], base: Parameters | None = None
+    ) -> Parameters:
+        """``base`` (default: the registry) with the named values replaced."""
+        unknown = sorted(set(values) - set(PARAMETER_NAMES))
+        if unknown:
+            raise KeyError(f"unknown parameter(s) {unknown}; see needlesim.biology.registry()")
+        start = default_parameters() if base is None else base
+        merged = {name: getattr(start, name) for name in PARAMETER_NAMES}
+        merged.update({k: jnp.asarray(v, dtype=jnp.float64) for k, v in values.items()})
+        return cls(**merged)
+
+    def replace(self, **values: ArrayLike) -> Parameters:
+        """A copy with the named values replaced."""
+        return Parameters.from_dict(values, base=self)
+
+    @classmethod
+    def from_array(
+        cls,
+        values: ArrayLike,
+        names: Sequence[str] | None = None,
+        base: Parameters | None = None,
+    ) -> Parameters:
+        """Columns of ``values[..., len(names)]`` as the named parameters (default: all)."""
+        names = PARAMETER_NAMES if names is None else tuple(names)
+        arr = jnp.asarray(values, dtype=jnp.float64)
+        if arr.shape[-1:] != (len(names),):
+            raise ValueError(f"values has shape {arr.shape}; last axis must be {len(names)}")
+        return cls.from_dict({n: arr[..., i] for i, n in enumerate(names)}, base=base)
+
+    def to_array(self, names: Sequence[str] | None = None) -> Array:
+        """The named parameters (default: all) as columns ``(..., len(names))``."""
+        names = PARAMETER_NAMES if names is None else tuple(names)
+        leaves = [jnp.asarray(getattr(self, n)) for n in names]
+        shape = jnp.broadcast_shapes(*(leaf.shape for leaf in leaves))
+        return jnp.stack([jnp.broadcast_to(leaf, shape) for leaf in leaves], axis=-1)
+
+    @property
+    def batch_shape(self) -> tuple[int, ...]:
+        """Broadcast shape of the leaves (``()`` for a single parameter set)."""
+        shapes = [jnp.shape(leaf) for leaf in jax.tree.leaves(self)]
+        return tuple(jnp.broadcast_shapes(*shapes))
+
+    def broadcast(self, shape: tuple[int, ...]) -> Parameters:
+        """Every leaf broadcast to ``shape`` (for ``vmap`` over a batch)."""
+        return jax.tree.map(lambda x: jnp.broadcast_to(jnp.asarray(x), shape), self)
+
+
+PARAMETER_NAMES: tuple[str, ...] = tuple(Parameters.__dataclass_fields__)
+"""Parameter names in registry order."""
+
+
+@cache
+def _raw() -> dict[str, dict[str, Any]]:
+    text = resources.files("needlesim.data").joinpath("parameters.yaml").read_text("utf-8")
+    data: dict[str, dict[str, Any]] = yaml.safe_load(text)["parameters"]
+    return data
+
+
+@cache
+def registry() -> tuple[ParameterRow, ...]:
+    """The registry rows, in order; checks each entry (range, exactly one source kind)."""
+    rows = []
+    for name, entry in _raw().items():
+        kinds = [k for k in _KINDS if k in entry]
+        if len(kinds) != 1:
+            raise ValueError(f"parameter {name!r}: needs exactly one of {_KINDS}, has {kinds}")
+        lo, hi = (float(v) for v in entry["range"])
+        value = float(entry["value"])
+        if not lo <= value <= hi:
+            raise ValueError(f"parameter {name!r}: value {value} outside its range [{lo}, {hi}]")
+        kind = kinds[0]
+        rows.append(
+            ParameterRow(
+                name=name,
+                value=value,
+                unit=str(entry["unit"]),
+                lo=lo,
+                hi=hi,
+                source=f"{kind}: {entry[kind]}",
+                kind=kind,
+                description=str(entry.get("description", "")),
+            )
+        )
+    names = tuple(r.name for r in rows)
+    if names != PARAMETER_NAMES:
+        missing = sorted(set(PARAMETER_NAMES) - set(names))
+        extra = sorted(set(names) - set(PARAMETER_NAMES))
+        raise ValueError(f"parameters.yaml and Parameters differ: missing {missing}, extra {extra}")
+    return tuple(rows)
+
+
+def default_parameters() -> Parameters:
+    """The registry values as a :class:`Parameters` of float64 scalars."""
+    return Parameters(**{r.name: jnp.asarray(r.value, dtype=jnp.float64) for r in registry()})
+
+
+def parameter_ranges(names: Sequence[str] | None = None) -> NDArray[np.float64]:
+    """``[[lo, hi], ...]`` of the named parameters (default: all), for sampling."""
+    rows = {r.name: r for r in registry()}
+    names = PARAMETER_NAMES if names is None else tuple(names)
+    return np.array([[rows[n].lo, rows[n].hi] for n in names], dtype=np.float64)
+
+
+def check_constraints(p: Parameters) -> None:
+    """Raise ``ValueError`` where a parameter set breaks a structural constraint.
+
+    Shares that add up must not exceed 1, and the rest myofibroblast activation
+    ``m_0 k_Mf`` must stay below the fibroblast turnover ``r_0`` (else there is
+    no rest state).
+    """
+    v = {n: np.asarray(getattr(p, n)) for n in PARAMETER_NAMES}
+    problems = []
+    if np.any(v["tgf_beta3_macrophage_share"] + v["tgf_beta3_resident_share"] > 1.0):
+        problems.append("tgf_beta3_macrophage_share + tgf_beta3_resident_share > 1")
+    activation = v["myofibroblast_baseline_fraction"] * v["myofibroblast_apoptosis_rate"]
+    if np.any(activation >= v["fibroblast_turnover_rate"]):
+        problems.append(
+            "myofibroblast_baseline_fraction * myofibroblast_apoptosis_rate must be "
+            "< fibroblast_turnover_rate"
+        )
+    shares = [n for n in PARAMETER_NAMES if n.endswith("_share") and n != "clot_chemotaxis_share"]
+    shares = [n for n in shares if n != "monocyte_damage_share"]
+    for n in shares:
+        if np.any((v[n] < 0.0) | (v[n] > 1.0)):
+            problems.append(f"{n} must lie in [0, 1]")
+    for n in PARAMETER_NAMES:
+        if n.endswith("_rate") and np.any(v[n] < 0.0):
+            problems.append(f"{n} must be >= 0")
+    if problems:
+        raise ValueError("invalid parameters: " + "; ".join(problems))

@@ -1,0 +1,116 @@
+"""One configured patient through a whole course: device -> injury -> healing -> observables.
+
+:func:`simulate_course` is the Python API behind ``needlesim simulate``. Each
+session's injury comes from the device model on the patient's skin (sampled
+punctures, reproducible from the seed); the ``layered`` model integrates the
+healing response, stepping exactly onto every session; the observation models
+turn the states into the observables of DESIGN.md.
+
+Save times are the requested output days plus a dense grid in the first week
+after every session, which the hour-scale observables (channel closure,
+erythema) need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .anatomy import SkinProfile, skin_for
+from .biology import Covariates, Parameters, SessionInjury, default_parameters, stack_sessions
+from .config import RunConfig
+from .device import DeviceResult, simulate_device
+from .outcomes import OutcomeParameters, Trajectory, compute_observables
+from .solve import simulate_layered
+
+FloatArray = NDArray[np.float64]
+
+EARLY_WINDOW_DAYS = 7.0
+"""Length of the dense save grid after each session (days)."""
+EARLY_POINTS = 48
+
+
+@dataclass(frozen=True)
+class CourseResult:
+    """Everything one simulated course produced."""
+
+    config: RunConfig
+    skin: SkinProfile
+    session_days: FloatArray
+    devices: list[DeviceResult]
+    trajectory: Trajectory
+    observables: dict[str, FloatArray]  # name -> (days,) for this patient
+    output_days: FloatArray
+
+    def at(self, day: float) -> dict[str, float]:
+        """Observables at the saved day nearest to ``day``."""
+        i = int(self.trajectory.at_days(np.array([day]))[0])
+        return {name: float(values[i]) for name, values in self.observables.items()}
+
+
+def output_days(config: RunConfig) -> FloatArray:
+    """The days reported: configured, or every day from the first session to the end."""
+    last = config.protocol.last_session_day
+    end = config.simulation.end_day(last)
+    if config.simulation.output_days is not None:
+        return np.asarray([d for d in config.simulation.output_days if d <= end], dtype=float)
+    return np.arange(0.0, np.floor(end) + 1.0)
+
+
+def save_days(requested: FloatArray, session_days: FloatArray, end: float) -> FloatArray:
+    """Requested days plus a dense (log-spaced) grid in the week after each session."""
+    early = np.geomspace(1.0 / 96.0, EARLY_WINDOW_DAYS, EARLY_POINTS)
+    dense = (session_days[:, None] + np.concatenate([[0.0], early])[None, :]).ravel()
+    days = np.concatenate([requested, dense, [0.0, end]])
+    return np.unique(days[(days >= 0.0) & (days <= end)])
+
+
+def session_injuries(config: RunConfig) -> tuple[FloatArray, SessionInjury, list[DeviceResult]]:
+    """Days and injuries of every session, from sampled punctures on this patient's skin.
+
+    A course without sessions is simulated as one zero-depth session on day 0.
+    """
+    schedule = config.protocol.schedule()
+    if not schedule:
+        return np.zeros(1), SessionInjury.none(1), []
+    devices = [simulate_device(config, session_index=s.index) for s in schedule]
+    injuries = stack_sessions([SessionInjury.from_summary(d.summary) for d in devices])
+    return np.array([s.day for s in schedule], dtype=float), injuries, devices
+
+
+def simulate_course(
+    config: RunConfig,
+    params: Parameters | None = None,
+    outcome_params: OutcomeParameters | None = None,
+) -> CourseResult:
+    """Simulate one configured patient (``layered`` fidelity)."""
+    params = params or default_parameters()
+    patient = config.patient
+    skin = skin_for(patient)
+    days, injuries, devices = session_injuries(config)
+    wanted = output_days(config)
+    end = config.simulation.end_day(config.protocol.last_session_day)
+    saved = save_days(wanted, days, end)
+    cov = Covariates.of(
+        np.asarray(skin.thickness_um), patient.age_years, float(patient.fitzpatrick)
+    )
+    solved = simulate_layered(params, cov, days, injuries, saved)
+    traj = Trajectory(
+        days=np.asarray(solved.days),
+        state=np.asarray(solved.states)[None],
+        baseline=np.asarray(solved.baseline)[None],
+        thickness_um=np.asarray(skin.thickness_um, dtype=float)[None],
+        session_days=days if config.protocol.session_count else np.zeros(0),
+    )
+    observed = compute_observables(traj, patient.baseline_severity, outcome_params)
+    return CourseResult(
+        config=config,
+        skin=skin,
+        session_days=days if config.protocol.session_count else np.zeros(0),
+        devices=devices,
+        trajectory=traj,
+        observables={name: values[0] for name, values in observed.items()},
+        output_days=wanted,
+    )

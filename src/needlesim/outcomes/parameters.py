@@ -1,0 +1,72 @@
+"""Parameters of the observation models, from ``data/outcomes.yaml`` (+ fitted overrides)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from ..config import Severity
+
+
+@cache
+def outcome_data() -> dict[str, Any]:
+    """The packaged observation-model table."""
+    text = resources.files("needlesim.data").joinpath("outcomes.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+@dataclass(frozen=True)
+class OutcomeParameters:
+    """Numbers that map model states to reported observables (see ``docs/outcomes.md``)."""
+
+    scar_fill_gain: float
+    scar_score_gain: float
+    severity_depth_factor: dict[str, float]
+    goodman_baron_grade: dict[str, float]
+    lemperle_grade: dict[str, float]
+    elasticity_weight_collagen_I: float
+    elasticity_weight_tropoelastin: float
+    erythema_threshold_fold: float
+    channel_closed_fraction: float
+    pih_threshold: float
+    pih_log_sd: float
+
+    @classmethod
+    def from_data(cls, overrides: Mapping[str, Any] | None = None) -> OutcomeParameters:
+        d = outcome_data()
+        params = cls(
+            scar_fill_gain=float(d["scar_fill_gain"]["value"]),
+            scar_score_gain=float(d["scar_score_gain"]["value"]),
+            severity_depth_factor={
+                k: float(v) for k, v in d["severity_depth_factor"]["value"].items()
+            },
+            goodman_baron_grade={
+                k: float(v) for k, v in d["baseline_grade"]["goodman_baron"].items()
+            },
+            lemperle_grade={k: float(v) for k, v in d["baseline_grade"]["lemperle"].items()},
+            elasticity_weight_collagen_I=float(d["elasticity_weights"]["value"]["collagen_I"]),
+            elasticity_weight_tropoelastin=float(d["elasticity_weights"]["value"]["tropoelastin"]),
+            erythema_threshold_fold=float(d["erythema_threshold_fold"]["value"]),
+            channel_closed_fraction=float(d["channel_closed_fraction"]["value"]),
+            pih_threshold=float(d["pih_threshold"]["value"]),
+            pih_log_sd=float(d["pih_log_sd"]["value"]),
+        )
+        return replace(params, **(overrides or {}))
+
+    def depth_factor(self, severity: Severity | str) -> float:
+        return self.severity_depth_factor[Severity(severity).value]
+
+
+def calibratable() -> list[tuple[str, float, float]]:
+    """``(name, lo, hi)`` of every observation parameter that calibration may refit."""
+    return [
+        (name, float(entry["range"][0]), float(entry["range"][1]))
+        for name, entry in outcome_data().items()
+        if isinstance(entry, dict) and entry.get("calibrate")
+    ]

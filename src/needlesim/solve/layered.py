@@ -1,0 +1,335 @@
+"""The ``layered`` fidelity level: one well-mixed compartment per skin layer.
+
+State ``y[layer, species]`` (5 x N_SPECIES, :mod:`needlesim.biology.state`);
+right-hand side = reaction kinetics of each compartment
+(:func:`needlesim.biology.reaction_rates`) + exchange of mediators between
+neighbouring layers (:mod:`needlesim.solve.exchange`). Only the live entries
+(:data:`~needlesim.biology.PRESENCE`) are integrated; the others are 0.
+
+Sessions are discrete events. With sessions ``s_0 <= ... <= s_{n-1}`` and the
+last save day ``t_end``, the course is integrated segment by segment,
+``[s_k, s_{k+1}]`` (the last one to ``t_end``), each starting from the state
+jumped by the session's injury (:func:`needlesim.biology.apply_injury`), so the
+solver steps exactly onto every session time. Before ``s_0`` the skin is at its
+rest state. Saved states are right-continuous: on a session day the state just
+after the session is reported. Sessions after ``t_end`` are ignored.
+
+Integrator: the system is stiff (mediators turn over in hours, exchange
+between thin layers runs at up to ~100/day, collagen turns over in years) but
+its stiff part is linear: exchange and constant first-order losses. The
+default integrates that part implicitly and the reactions explicitly with an
+additive Runge-Kutta pair of order 5 (IMEX, a diffrax solver:
+:class:`~needlesim.solve.imex.LinearImplicitARK5`), adaptive steps from a
+diffrax ``PIDController``; ``SolverOptions(method="kvaerno5")`` is the fully
+implicit alternative (diffrax ``Kvaerno5``). Tolerances are documented on
+:class:`SolverOptions`.
+
+Batched over patients with ``jax.vmap`` (each patient its own parameters,
+skin, sessions and injuries); each shape is compiled once by ``jax.jit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import diffrax as dfx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import Array
+from numpy.typing import ArrayLike
+
+from ..biology import (
+    LAYERS,
+    N_LAYERS,
+    N_SPECIES,
+    PRESENCE,
+    SPECIES_NAMES,
+    SPECIES_UNITS,
+    Compartments,
+    Covariates,
+    Parameters,
+    SessionInjury,
+    apply_injury,
+    baseline_state,
+    compartments,
+    index,
+    linear_loss_rates,
+    reaction_rates,
+)
+from ._tridiagonal import LayerTridiagonal
+from .exchange import exchange_rates
+from .imex import LinearImplicitARK5
+
+LIVE_INDEX = np.flatnonzero(PRESENCE.reshape(-1))
+"""Flat indices (layer-major) of the integrated entries of the state."""
+N_LIVE = int(LIVE_INDEX.size)
+_GATHER = np.full(N_LAYERS * N_SPECIES, N_LIVE)
+_GATHER[LIVE_INDEX] = np.arange(N_LIVE)
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """Integrator settings (hashable: a static argument of the compiled solver).
+
+    ``method``:
+
+    * ``"ark5"`` (default): IMEX. The stiff linear part, exchange between
+      layers and the constant linear losses
+      (:func:`needlesim.biology.linear_loss_rates`), is integrated by the
+      L-stable ESDIRK half of the additive pair ARK5(4)8L[2]SA, the rest by its
+      explicit half (:class:`~needlesim.solve.imex.LinearImplicitARK5`); the
+      implicit stages are tridiagonal solves over layers
+      (:class:`~needlesim.solve._tridiagonal.LayerTridiagonal`).
+    * ``"kvaerno5"``: diffrax ``Kvaerno5`` on the whole right-hand side (dense
+      Jacobian and LU every step): the fully implicit reference, several times
+      slower, more robust if the reactions are made very stiff.
+
+    Tolerances: ``rtol = 1e-5``, ``atol = 1e-8`` (states are O(1) or wound
+    indices visible from ~1e-2) with an integral step-size controller
+    (``pcoeff = 0``, ``icoeff = 1``). Against a ``rtol = 1e-9`` reference, a
+    four-session course plus nine months stays within 3e-4 of each species'
+    range. ``dtmax`` caps the step (days): the explicit half of ``ark5`` is
+    stable for ``h |lambda| < 3.8`` on the negative real axis and the non-stiff
+    rates stay below ~3/day, whereas near rest, where the error estimate is
+    tiny, the controller would otherwise grow the step until round-off is
+    amplified (use ``None`` with ``kvaerno5``). ``max_steps`` bounds the steps
+    of one segment (between sessions).
+
+    ``adjoint``: how derivatives through the solve are taken: ``"checkpoint"``
+    (diffrax ``RecursiveCheckpointAdjoint``, reverse mode, ``jax.grad``) or
+    ``"forward"`` (diffrax ``ForwardMode``, for ``jax.jvp``/``jax.jacfwd``:
+    cheaper for a few parameters and many outputs).
+    """
+
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    method: str = "ark5"
+    pcoeff: float = 0.0
+    icoeff: float = 1.0
+    dtmax: float | None = 1.0
+    max_steps: int = 8192
+    adjoint: str = "checkpoint"
+
+
+def pack(y: Array) -> Array:
+    """``y[..., 5, N_SPECIES]`` -> the live entries ``[..., N_LIVE]``."""
+    return y.reshape(*y.shape[:-2], N_LAYERS * N_SPECIES)[..., LIVE_INDEX]
+
+
+def unpack(yp: Array) -> Array:
+    """The live entries ``[..., N_LIVE]`` -> ``y[..., 5, N_SPECIES]`` (0 elsewhere)."""
+    padded = jnp.concatenate([yp, jnp.zeros((*yp.shape[:-1], 1), yp.dtype)], axis=-1)
+    return padded[..., _GATHER].reshape(*yp.shape[:-1], N_LAYERS, N_SPECIES)
+
+
+def layered_rhs(y: Array, p: Parameters, c: Compartments, thickness_um: Array) -> Array:
+    """``dy/dt`` of the layered model: reactions + exchange, ``y[..., 5, N_SPECIES]``."""
+    return reaction_rates(y, p, c) + exchange_rates(
+        y, thickness_um, p.mediator_diffusivity_um2_per_day
+    )
+
+
+def _vector_field(t: Any, yp: Array, args: Any) -> Array:
+    p, c, h, _ = args
+    return pack(layered_rhs(unpack(yp), p, c, h))
+
+
+def _explicit_field(t: Any, yp: Array, args: Any) -> Array:
+    """Non-stiff part: ``reaction_rates + lambda y``."""
+    p, c, _, lam = args
+    y = unpack(yp)
+    return pack(reaction_rates(y, p, c) + lam * y)
+
+
+def _implicit_field(t: Any, yp: Array, args: Any) -> Array:
+    """Stiff linear part: ``-lambda y + exchange(y)``."""
+    p, _, h, lam = args
+    y = unpack(yp)
+    return pack(exchange_rates(y, h, p.mediator_diffusivity_um2_per_day) - lam * y)
+
+
+def _adjoint(options: SolverOptions) -> dfx.AbstractAdjoint:
+    if options.adjoint == "checkpoint":
+        return dfx.RecursiveCheckpointAdjoint()
+    if options.adjoint == "forward":
+        return dfx.ForwardMode()
+    raise ValueError(f"unknown adjoint {options.adjoint!r}; use 'checkpoint' or 'forward'")
+
+
+def _terms_and_solver(options: SolverOptions) -> tuple[Any, Any]:
+    if options.method == "kvaerno5":
+        return dfx.ODETerm(_vector_field), dfx.Kvaerno5()
+    if options.method == "ark5":
+        terms: dfx.MultiTerm[Any] = dfx.MultiTerm(
+            dfx.ODETerm(_explicit_field), dfx.ODETerm(_implicit_field)
+        )
+        return terms, LinearImplicitARK5(LayerTridiagonal())
+    raise ValueError(f"unknown method {options.method!r}; use 'ark5' or 'kvaerno5'")
+
+
+def _simulate(
+    p: Parameters,
+    cov: Covariates,
+    session_days: Array,
+    injuries: SessionInjury,
+    save_days: Array,
+    options: SolverOptions,
+) -> tuple[Array, Array, Array]:
+    """One patient: (states[n_save, 5, N_SPECIES], baseline[5, N_SPECIES], steps[n_sessions])."""
+    order = jnp.argsort(save_days)
+    save_days = save_days[order]
+    c = compartments(p, cov)
+    y_rest = baseline_state(p, cov)
+    args = (p, c, cov.thickness_um, linear_loss_rates(p, c))
+    t_end = jnp.max(save_days)
+    t0 = jnp.minimum(session_days, t_end)
+    t1 = jnp.concatenate([t0[1:], t_end[None]])
+    applies = (session_days <= t_end).astype(save_days.dtype)
+    term, solver = _terms_and_solver(options)
+    adjoint = _adjoint(options)
+    controller = dfx.PIDController(
+        rtol=options.rtol,
+        atol=options.atol,
+        pcoeff=options.pcoeff,
+        icoeff=options.icoeff,
+        dtmax=options.dtmax,
+    )
+
+    def segment(yp: Array, xs: tuple[Array, Array, SessionInjury, Array]) -> tuple[Array, Any]:
+        start, stop, injury, weight = xs
+        injury = SessionInjury(*(x * weight for x in injury))
+        y0 = apply_injury(unpack(yp), injury, p)
+        ts = jnp.clip(save_days, start, stop)
+        sol = dfx.diffeqsolve(
+            term,
+            solver,
+            start,
+            stop,
+            None,
+            pack(y0),
+            args=args,
+            saveat=dfx.SaveAt(ts=ts, t1=True),
+            stepsize_controller=controller,
+            max_steps=options.max_steps,
+            adjoint=adjoint,
+        )
+        ys = sol.ys
+        assert ys is not None
+        return ys[-1], (ys[:-1], sol.stats["num_steps"])
+
+    _, (ys, steps) = jax.lax.scan(segment, pack(y_rest), (t0, t1, injuries, applies))
+    k = jnp.sum(session_days[None, :] <= save_days[:, None], axis=1) - 1
+    chosen = ys[jnp.maximum(k, 0), jnp.arange(save_days.shape[0])]
+    chosen = jnp.where((k >= 0)[:, None], chosen, pack(y_rest)[None, :])
+    unsorted = jnp.zeros_like(chosen).at[order].set(chosen)
+    return unpack(unsorted), y_rest, steps
+
+
+_simulate_one = jax.jit(_simulate, static_argnames=("options",))
+_simulate_many = jax.jit(
+    jax.vmap(_simulate, in_axes=(0, 0, 0, 0, None, None)), static_argnames=("options",)
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """States of the layered model at the save days.
+
+    ``states[..., time, layer, species]`` (leading axes: patients, for a batch),
+    ``baseline[..., layer, species]`` the rest state of each patient,
+    ``days`` the save days (from the first session's calendar: the same days as
+    given), ``steps[..., segment]`` the solver steps (accepted and rejected) per segment.
+    Units and normalisation of each species: ``units`` (see
+    :mod:`needlesim.biology.state`).
+    """
+
+    days: Array
+    states: Array
+    baseline: Array
+    steps: Array
+    species: tuple[str, ...] = field(default=SPECIES_NAMES)
+    units: tuple[str, ...] = field(default=SPECIES_UNITS)
+    layers: tuple[str, ...] = field(default=LAYERS)
+
+    def get(self, species: str) -> Array:
+        """``[..., time, layer]`` of one species."""
+        return self.states[..., index(species)]
+
+    def relative(self, species: str) -> Array:
+        """``[..., time, layer]``: value over the patient's rest value (NaN where absent)."""
+        i = index(species)
+        rest = self.baseline[..., None, :, i]
+        return jnp.where(rest > 0, self.states[..., i] / jnp.where(rest > 0, rest, 1.0), jnp.nan)
+
+
+def _as_injuries(injuries: SessionInjury) -> SessionInjury:
+    return SessionInjury(*(jnp.asarray(x, dtype=jnp.float64) for x in injuries))
+
+
+def _check_sessions(session_days: np.ndarray) -> None:
+    if session_days.ndim == 0 or session_days.shape[-1] == 0:
+        raise ValueError("need at least one session (use SessionInjury.none(1) for none)")
+    if np.any(np.diff(session_days, axis=-1) < 0):
+        raise ValueError(f"session_days must be sorted ascending, got {session_days}")
+
+
+def simulate_layered(
+    params: Parameters,
+    patient: Covariates,
+    session_days: ArrayLike,
+    injuries: SessionInjury,
+    save_days: ArrayLike,
+    options: SolverOptions = SolverOptions(),
+) -> Trajectory:
+    """Simulate one patient's course with the layered model.
+
+    ``session_days[n]`` (sorted), ``injuries`` with a leading session axis ``n``
+    (``injured_fraction[n, 5]``, the others ``[n]``), ``save_days[m]`` (any
+    order). Returns a :class:`Trajectory` with ``states[m, 5, N_SPECIES]``.
+    """
+    days = np.asarray(session_days, dtype=np.float64)
+    _check_sessions(days)
+    save = jnp.asarray(save_days, dtype=jnp.float64)
+    states, rest, steps = _simulate_one(
+        params, patient, jnp.asarray(days), _as_injuries(injuries), save, options
+    )
+    return Trajectory(days=save, states=states, baseline=rest, steps=steps)
+
+
+def simulate_layered_batch(
+    params: Parameters,
+    patients: Covariates,
+    session_days: ArrayLike,
+    injuries: SessionInjury,
+    save_days: ArrayLike,
+    options: SolverOptions = SolverOptions(),
+) -> Trajectory:
+    """Simulate ``b`` patients at once (``jax.vmap``).
+
+    ``params`` and ``patients`` carry a leading patient axis (a single parameter
+    set is broadcast); ``session_days[b, n]`` or ``[n]`` (shared);
+    ``injuries`` fields ``[b, n, ...]`` or ``[n, ...]`` (shared); ``save_days[m]``
+    shared. Returns ``states[b, m, 5, N_SPECIES]``.
+    """
+    b = int(np.shape(patients.age_years)[0])
+    days = np.asarray(session_days, dtype=np.float64)
+    _check_sessions(days)
+    days_b = jnp.broadcast_to(jnp.asarray(days), (b, days.shape[-1]))
+    inj = _as_injuries(injuries)
+    single_ndim = (2, 1, 1, 1, 1)
+    inj_b = SessionInjury(
+        *(
+            jnp.broadcast_to(x, (b, *x.shape)) if x.ndim == nd else x
+            for x, nd in zip(inj, single_ndim, strict=True)
+        )
+    )
+    cov = Covariates(
+        jnp.broadcast_to(jnp.asarray(patients.thickness_um, jnp.float64), (b, N_LAYERS)),
+        jnp.broadcast_to(jnp.asarray(patients.age_years, jnp.float64), (b,)),
+        jnp.broadcast_to(jnp.asarray(patients.fitzpatrick, jnp.float64), (b,)),
+    )
+    save = jnp.asarray(save_days, dtype=jnp.float64)
+    states, rest, steps = _simulate_many(params.broadcast((b,)), cov, days_b, inj_b, save, options)
+    return Trajectory(days=save, states=states, baseline=rest, steps=steps)

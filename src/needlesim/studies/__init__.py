@@ -1,0 +1,27 @@
+"""Studies and virtual cohorts: the study format, batched evaluation, validation.
+
+``evaluate_batch`` is the model's :data:`needlesim.scale.evaluator.BatchEvaluator`.
+"""
+
+from .evaluate import default_days, evaluate_batch, individual_factors, variability
+from .population import Cohort, sample_cohort
+from .runner import Prediction, StudyResult, patient_table, run_study, wilson_interval
+from .validate import ValidationRow, rows, study_files, validate_folder
+
+__all__ = [
+    "Cohort",
+    "Prediction",
+    "StudyResult",
+    "ValidationRow",
+    "default_days",
+    "evaluate_batch",
+    "individual_factors",
+    "patient_table",
+    "rows",
+    "run_study",
+    "sample_cohort",
+    "study_files",
+    "validate_folder",
+    "variability",
+    "wilson_interval",
+]

@@ -1,0 +1,172 @@
+"""Studies and the batch evaluator: the JSON contract, defaults, and published effects.
+
+Effects are checked on what a user sees (observables of a virtual cohort), with
+individual variability switched off where the test compares protocols.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from needlesim.cli import app
+from needlesim.config import Observable, Protocol, RollerDevice, Study, validate
+from needlesim.studies import evaluate_batch, run_study, wilson_interval
+from needlesim.studies.defaults import default_needle_length_mm, with_study_defaults
+
+OBS = Observable
+
+
+def patients(**columns) -> pd.DataFrame:
+    n = max(len(v) if isinstance(v, list) else 1 for v in columns.values()) if columns else 1
+    base = {
+        "patient_id": list(range(n)),
+        "age_years": 30.0,
+        "female": True,
+        "fitzpatrick": 3,
+        "region": "cheek",
+        "indication": "atrophic_acne_scars",
+        "baseline_severity": "moderate",
+        "seed": list(range(n)),
+    }
+    base.update(columns)
+    return pd.DataFrame({k: v if isinstance(v, list) else [v] * n for k, v in base.items()})
+
+
+def course(length_mm: float, sessions: int = 4, interval: float = 30.0) -> Protocol:
+    return Protocol(
+        device=RollerDevice(needle_length_mm=length_mm), sessions=sessions, interval_days=interval
+    )
+
+
+@pytest.fixture(scope="module")
+def four_sessions() -> pd.DataFrame:
+    """Typical patients (no individual spread) through 4 monthly sessions, by length and age."""
+    table = patients(age_years=[30.0, 30.0, 30.0, 75.0], fitzpatrick=[3, 3, 3, 3])
+    out = []
+    for length in (0.5, 1.5):
+        df = evaluate_batch(table, course(length), days=[90, 120, 180, 270, 360], individual=False)
+        out.append(df.assign(length=length))
+    return pd.concat(out, ignore_index=True)
+
+
+def test_study_json_contract(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        """
+name: tiny
+population: {n: 8, age_years: {min: 20, max: 40}, fitzpatrick: [2, 3],
+             region: cheek, indication: atrophic_acne_scars}
+protocol: {device: {type: roller, needle_length_mm: 1.5}, sessions: 3, interval_days: 28}
+measurements:
+  - {observable: dermal_collagen_change_pct, after_last_session_days: 60, value: 5.0}
+  - {observable: pih_incidence, day: 100}
+"""
+    )
+    result = CliRunner().invoke(app, ["study", "run", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["study"] == "tiny"
+    first, second = data["predictions"]
+    assert set(first) == {"observable", "day", "mean", "p2_5", "p97_5", "measured"}
+    assert first["day"] == 56 + 60 and first["measured"] == 5.0
+    assert first["p2_5"] <= first["mean"] <= first["p97_5"]
+    assert second["measured"] is None and 0.0 <= second["mean"] <= 1.0
+
+
+def test_same_seed_same_numbers() -> None:
+    study = validate(
+        Study,
+        {
+            "name": "r",
+            "population": {"n": 6},
+            "protocol": {"sessions": 1, "device": {"type": "pen"}},
+        },
+    )
+    a, b = run_study(study).to_dict(), run_study(study).to_dict()
+    assert a == b
+
+
+def test_omitted_needle_length_takes_the_documented_default() -> None:
+    study = validate(
+        Study, {"name": "d", "population": {"region": "forehead", "indication": "wrinkles"}}
+    )
+    assert with_study_defaults(study).protocol.device.needle_length_mm == 0.5
+    assert default_needle_length_mm("atrophic_acne_scars", "cheek") == 1.5
+    given = validate(Study, {"name": "g", "protocol": {"device": {"needle_length_mm": 2.5}}})
+    assert with_study_defaults(given).protocol.device.needle_length_mm == 2.5
+
+
+def test_longer_needles_make_more_dermal_collagen(four_sessions: pd.DataFrame) -> None:
+    at = four_sessions[(four_sessions.day == 270) & (four_sessions.patient_id == 0)]
+    short, long = (at[at.length == x][OBS.dermal_collagen_change_pct].item() for x in (0.5, 1.5))
+    assert long > short > 0
+
+
+def test_improvement_keeps_growing_after_the_last_session(four_sessions: pd.DataFrame) -> None:
+    one = four_sessions[(four_sessions.patient_id == 0) & (four_sessions.length == 1.5)]
+    collagen = one.sort_values("day")[OBS.dermal_collagen_change_pct].to_numpy()
+    assert np.all(np.diff(collagen[:4]) > 0)  # days 90 -> 270: still rising
+
+
+def test_older_skin_responds_less(four_sessions: pd.DataFrame) -> None:
+    at = four_sessions[(four_sessions.day == 270) & (four_sessions.length == 1.5)]
+    young = at[at.patient_id == 0][OBS.dermal_collagen_change_pct].item()
+    old = at[at.patient_id == 3][OBS.dermal_collagen_change_pct].item()
+    assert 0 < old < young
+
+
+def test_four_sessions_beat_one() -> None:
+    table = patients()
+    after = {
+        k: evaluate_batch(
+            table, course(1.5, sessions=k), days=[90 + 30 * (k - 1)], individual=False
+        )[OBS.dermal_collagen_change_pct].item()
+        for k in (1, 4)
+    }
+    assert after[4] > after[1] > 0
+
+
+def test_pih_rises_with_type_and_depth() -> None:
+    table = patients(fitzpatrick=[1, 2, 3, 4, 5, 6], seed=[0] * 6)
+    pih = {
+        length: evaluate_batch(table, course(length, 3), days=[150], individual=False)[
+            OBS.pih_incidence
+        ].to_numpy()
+        for length in (0.5, 1.5, 2.5)
+    }
+    for values in pih.values():
+        assert np.all(np.diff(values) >= 0)  # rises with type
+    assert np.all(pih[2.5] >= pih[1.5]) and np.all(pih[1.5] >= pih[0.5])  # and with depth
+    assert pih[2.5][-1] > pih[0.5][-1]
+    assert pih[1.5][:3].max() < 0.05  # types I-III at the standard depth: near zero
+
+
+def test_zero_length_changes_nothing() -> None:
+    df = evaluate_batch(patients(), course(0.0, 2), days=[10, 100], individual=False)
+    for name in (
+        OBS.dermal_collagen_change_pct,
+        OBS.epidermal_thickness_change_pct,
+        OBS.collagen_III_change_pct,
+        OBS.scar_score_change_pct,
+    ):
+        np.testing.assert_allclose(df[name], 0.0, atol=1e-6)
+
+
+def test_individual_variability_spreads_outcomes() -> None:
+    table = patients(seed=list(range(32)), fitzpatrick=[3] * 32)
+    df = evaluate_batch(table, course(1.5, 3), days=[150])
+    spread = df[OBS.dermal_collagen_change_pct]
+    assert spread.std() > 0.02 * abs(spread.mean())
+
+
+def test_wilson_interval() -> None:
+    lo, hi = wilson_interval(0.0, 23)
+    assert lo == 0.0 and 0.1 < hi < 0.2
+    lo, hi = wilson_interval(0.5, 100)
+    assert lo == pytest.approx(0.404, abs=0.002) and hi == pytest.approx(0.596, abs=0.002)
