@@ -1,0 +1,323 @@
+"""Protocol search: evaluate a grid of courses on a virtual cohort of the patient's profile.
+
+Every candidate (device x needle length x sessions x interval) is evaluated by the
+batch evaluator on the same ``n_virtual`` virtual copies of the patient (same
+demographics, different per-patient seeds: common random numbers across
+candidates). At the last output day of each course (the end of follow-up):
+
+* ``predicted``: mean, p2_5 and p97_5 over the virtual cohort of every observable;
+* ``improvement``: the mean of the indication's primary observable, signed so that
+  larger is better (:mod:`.targets`);
+* ``pih_risk``: the highest cohort mean of ``pih_incidence`` over the output days
+  (the expected fraction of such patients with PIH), in [0, 1];
+* ``downtime_days``: from the needle length (:mod:`.downtime`).
+
+Selection (:func:`select`): keep the candidates within the limits (region depth
+unless overridden, PIH risk, downtime); among those whose improvement is within
+``tolerance`` of the best, recommend the one with the lowest PIH risk (then
+downtime, then fewer sessions): more risk is not taken for a negligible gain.
+Darker skin (types 4-6) gets a lower PIH limit and a wider tolerance.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import Patient, Protocol, Sex
+from ..scale.batches import SEED_MAX
+from ..scale.evaluator import OBSERVABLES, PATIENT_COLUMNS, BatchEvaluator, normalise_outcomes
+from .downtime import downtime_days
+from .regions import DepthLimit
+from .targets import Target
+
+PIH_LIMIT_LIGHTER = 0.10
+PIH_LIMIT_DARKER = 0.05
+TOLERANCE_LIGHTER = 0.05
+TOLERANCE_DARKER = 0.10
+MAX_DOWNTIME_DAYS = 7.0
+N_VIRTUAL = 200
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One course in the search: device, needle length, sessions and interval."""
+
+    device: str
+    needle_length_mm: float
+    sessions: int
+    interval_days: float
+
+    def protocol(self) -> Protocol:
+        return Protocol.model_validate(
+            {
+                "device": {"type": self.device, "needle_length_mm": self.needle_length_mm},
+                "sessions": self.sessions,
+                "interval_days": self.interval_days,
+            }
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "needle_length_mm": self.needle_length_mm,
+            "sessions": self.sessions,
+            "interval_days": self.interval_days,
+        }
+
+    def label(self) -> str:
+        return (
+            f"{self.device} {self.needle_length_mm:g} mm x {self.sessions} "
+            f"every {self.interval_days:g} d"
+        )
+
+
+@dataclass(frozen=True)
+class SearchGrid:
+    """The candidate courses (defaults span the published ranges: 0.25-2.5 mm needles,
+    pen and roller; the review median of 3 sessions 4 weeks apart at 1.5 mm, Harris 2015)."""
+
+    devices: tuple[str, ...] = ("roller", "pen")
+    needle_lengths_mm: tuple[float, ...] = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5)
+    sessions: tuple[int, ...] = (3, 4, 6)
+    intervals_days: tuple[float, ...] = (14.0, 28.0, 42.0)
+
+    def candidates(self, max_needle_length_mm: float | None = None) -> list[Candidate]:
+        """Every combination, needle lengths up to ``max_needle_length_mm`` (None: all)."""
+        lengths = [
+            length
+            for length in self.needle_lengths_mm
+            if max_needle_length_mm is None or length <= max_needle_length_mm + 1e-9
+        ]
+        return [
+            Candidate(d, length, s, i)
+            for d in self.devices
+            for length in lengths
+            for s in self.sessions
+            for i in self.intervals_days
+        ]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """A candidate with its predicted outcome, risk and downtime."""
+
+    candidate: Candidate
+    predicted: Mapping[str, Mapping[str, float]]
+    outcome_day: float
+    improvement: float
+    pih_risk: float | None
+    downtime_days: float
+    depth_flag: str | None = None
+
+
+def virtual_patients(patient: Patient, n: int, seed: int) -> pd.DataFrame:
+    """``n`` copies of ``patient`` (columns of the patient table), each with its own seed."""
+    seeds = np.random.SeedSequence(seed).generate_state(n, np.uint64) % np.uint64(SEED_MAX)
+    table = pd.DataFrame(
+        {
+            "patient_id": np.arange(n, dtype=np.int64),
+            "age_years": float(patient.age_years),
+            "female": patient.sex == Sex.female,
+            "fitzpatrick": int(patient.fitzpatrick),
+            "region": patient.region.value,
+            "indication": patient.indication.value,
+            "baseline_severity": patient.baseline_severity.value,
+            "seed": seeds.astype(np.int64),
+        }
+    )
+    return table.loc[:, list(PATIENT_COLUMNS)]
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """Evaluate one candidate on the virtual cohort (picklable, so it can run on a worker)."""
+
+    patients: pd.DataFrame
+    evaluator: BatchEvaluator
+    target: Target
+    depth: DepthLimit
+
+    def __call__(self, candidate: Candidate) -> Prediction:
+        raw = self.evaluator(self.patients, candidate.protocol(), None)
+        out = normalise_outcomes(raw, self.patients)
+        last_day = float(out["day"].max())
+        final = out[out["day"] == last_day]
+        predicted: dict[str, dict[str, float]] = {}
+        for name in OBSERVABLES:
+            values = final[name].to_numpy(dtype=np.float64)
+            values = values[np.isfinite(values)]
+            if values.size:
+                lo, hi = np.quantile(values, [0.025, 0.975])
+                predicted[name] = {
+                    "mean": float(values.mean()),
+                    "p2_5": float(lo),
+                    "p97_5": float(hi),
+                }
+        primary = predicted.get(self.target.observable.value)
+        improvement = self.target.improvement(primary["mean"]) if primary else float("nan")
+        pih_by_day = out.groupby("day")["pih_incidence"].mean()
+        pih = float(pih_by_day.max()) if pih_by_day.notna().any() else float("nan")
+        return Prediction(
+            candidate=candidate,
+            predicted=predicted,
+            outcome_day=last_day,
+            improvement=improvement,
+            pih_risk=_finite(min(max(pih, 0.0), 1.0)) if math.isfinite(pih) else None,
+            downtime_days=downtime_days(candidate.needle_length_mm),
+            depth_flag=self.depth.flag(candidate.needle_length_mm),
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Constraints of the search and how near-equivalent plans are separated."""
+
+    max_pih_risk: float
+    max_downtime_days: float
+    tolerance: float
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "max_pih_risk": self.max_pih_risk,
+            "max_downtime_days": self.max_downtime_days,
+            "near_equivalence_tolerance": self.tolerance,
+            "notes": list(self.notes),
+        }
+
+
+def limits_for(
+    fitzpatrick: int,
+    *,
+    max_pih_risk: float | None = None,
+    max_downtime_days: float | None = None,
+    tolerance: float | None = None,
+) -> Limits:
+    """Default limits for a skin type, with any explicit value taking precedence.
+
+    Types 4-6 (darker skin, PIH risk: Chu 2021 asks for conservative depth) get a
+    PIH limit of 5 % instead of 10 % and a near-equivalence tolerance of 10 %
+    instead of 5 %. These numbers are planner settings, not data.
+    """
+    darker = fitzpatrick >= 4
+    notes: list[str] = []
+    if max_pih_risk is None:
+        max_pih_risk = PIH_LIMIT_DARKER if darker else PIH_LIMIT_LIGHTER
+        if darker:
+            notes.append(
+                f"Fitzpatrick {fitzpatrick}: darker skin carries a PIH risk and calls for a "
+                "conservative depth (Chu 2021), so the predicted PIH risk is limited to "
+                f"{PIH_LIMIT_DARKER:.0%} instead of {PIH_LIMIT_LIGHTER:.0%} (planner setting)"
+            )
+        else:
+            notes.append(
+                f"Fitzpatrick {fitzpatrick}: predicted PIH risk limited to "
+                f"{PIH_LIMIT_LIGHTER:.0%} (planner setting)"
+            )
+    else:
+        notes.append(f"PIH risk limited to {max_pih_risk:.0%} (given)")
+    if tolerance is None:
+        tolerance = TOLERANCE_DARKER if darker else TOLERANCE_LIGHTER
+    notes.append(
+        f"among plans within {tolerance:.0%} of the best predicted improvement, the one with "
+        "the lowest predicted PIH risk is recommended"
+        + (" (wider margin for darker skin: a conservative choice)" if darker else "")
+    )
+    if max_downtime_days is None:
+        max_downtime_days = MAX_DOWNTIME_DAYS
+    return Limits(float(max_pih_risk), float(max_downtime_days), float(tolerance), tuple(notes))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The outcome of the search."""
+
+    recommended: Prediction | None
+    alternatives: tuple[tuple[Prediction, str], ...]
+    recommended_why: str
+    feasible: int
+    evaluated: int
+    excluded: Mapping[str, int] = field(default_factory=dict)
+    best_unconstrained: Prediction | None = None
+
+
+def _violations(p: Prediction, limits: Limits) -> list[str]:
+    found = []
+    if not math.isfinite(p.improvement):
+        found.append("no prediction")
+    if p.pih_risk is not None and p.pih_risk > limits.max_pih_risk + 1e-12:
+        found.append("pih")
+    if p.downtime_days > limits.max_downtime_days + 1e-12:
+        found.append("downtime")
+    return found
+
+
+def _safety_key(p: Prediction) -> tuple[float, float, int, float, float]:
+    pih = p.pih_risk if p.pih_risk is not None else 0.0
+    c = p.candidate
+    return (pih, p.downtime_days, c.sessions, c.needle_length_mm, -p.improvement)
+
+
+def select(predictions: Sequence[Prediction], limits: Limits) -> Selection:
+    """Recommend a plan and two alternatives (see the module docstring)."""
+    excluded = {"pih": 0, "downtime": 0, "no prediction": 0}
+    feasible: list[Prediction] = []
+    for p in predictions:
+        bad = _violations(p, limits)
+        for b in bad:
+            excluded[b] += 1
+        if not bad:
+            feasible.append(p)
+    finite = [p for p in predictions if math.isfinite(p.improvement)]
+    best_any = max(finite, key=lambda p: p.improvement) if finite else None
+    if not feasible:
+        fallback = min(finite, key=_safety_key) if finite else None
+        return Selection(
+            fallback,
+            (),
+            "no candidate meets the limits: this is the lowest-risk candidate, NOT within them",
+            0,
+            len(predictions),
+            excluded,
+            best_any,
+        )
+    best = max(p.improvement for p in feasible)
+    threshold = best - limits.tolerance * abs(best)
+    near = [p for p in feasible if p.improvement >= threshold]
+    recommended = min(near, key=_safety_key)
+    why = (
+        "highest predicted improvement within the limits"
+        if recommended.improvement >= best
+        else f"lowest predicted PIH risk among plans within {limits.tolerance:.0%} of the best "
+        "predicted improvement within the limits"
+    )
+    alternatives: list[tuple[Prediction, str]] = []
+    used = {(recommended.candidate.device, recommended.candidate.needle_length_mm)}
+    ranked = sorted(feasible, key=lambda p: (-p.improvement, _safety_key(p)))
+    for p in ranked:
+        key = (p.candidate.device, p.candidate.needle_length_mm)
+        if key in used:
+            continue
+        used.add(key)
+        delta = p.improvement - recommended.improvement
+        text = (
+            f"best plan within the limits with {p.candidate.device} and "
+            f"{p.candidate.needle_length_mm:g} mm needles "
+            f"(predicted improvement {delta:+.3g} vs the recommended plan)"
+        )
+        alternatives.append((p, text))
+        if len(alternatives) == 2:
+            break
+    return Selection(
+        recommended, tuple(alternatives), why, len(feasible), len(predictions), excluded, best_any
+    )

@@ -1,0 +1,153 @@
+"""The one interface to the healing model: a batch evaluator.
+
+Everything model-dependent in cohorts, sensitivity analysis and planning goes
+through a :data:`BatchEvaluator`::
+
+    evaluator(patients, protocol, overrides) -> outcomes
+
+* ``patients``: one row per patient, columns :data:`PATIENT_COLUMNS`;
+* ``protocol``: the :class:`~needlesim.config.Protocol` given to every patient;
+* ``overrides``: ``None`` or ``{parameter name: array of len(patients)}``, per-patient
+  values of model parameters (used by the Sobol analysis);
+* ``outcomes``: one row per patient and output day, columns ``patient_id``, ``day``
+  and one column per observable name (:class:`~needlesim.config.Observable`).
+
+The default evaluator is ``needlesim.studies.evaluate_batch``, looked up when it is
+first needed (the healing model lives there). Any callable of this type can be
+passed instead, or named on the command line as ``--evaluator module:attribute``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import TypeAlias
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from ..config import ConfigError, Observable, Problem, Protocol
+
+BatchEvaluator: TypeAlias = Callable[
+    [pd.DataFrame, Protocol, Mapping[str, NDArray[np.float64]] | None], pd.DataFrame
+]
+"""``(patients, protocol, overrides) -> outcomes``: see the module docstring."""
+
+PATIENT_COLUMNS: tuple[str, ...] = (
+    "patient_id",
+    "age_years",
+    "female",
+    "fitzpatrick",
+    "region",
+    "indication",
+    "baseline_severity",
+    "seed",
+)
+"""Columns of the patient table handed to an evaluator."""
+
+OBSERVABLES: tuple[str, ...] = tuple(o.value for o in Observable)
+"""Every observable name, in the order of the contract (DESIGN.md)."""
+
+DEFAULT_EVALUATOR = "needlesim.studies:evaluate_batch"
+"""Where the model's evaluator is looked up when none is given."""
+
+
+class ModelUnavailableError(RuntimeError):
+    """The default evaluator (the healing model) cannot be imported yet."""
+
+
+def load_evaluator(spec: str, option: str = "--evaluator") -> BatchEvaluator:
+    """Import an evaluator named ``module:attribute`` (or ``module.attribute``).
+
+    A class attribute that is a type is instantiated without arguments, so a
+    callable class can be named as well as a function.
+    """
+    module_name, sep, attr = spec.partition(":")
+    if not sep:
+        module_name, _, attr = spec.rpartition(".")
+    if not module_name or not attr:
+        raise ConfigError([Problem(option, f"{spec!r} is not of the form module:attribute")])
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError([Problem(option, f"cannot import {module_name!r}: {exc}")]) from None
+    target = getattr(module, attr, None)
+    if target is None:
+        raise ConfigError([Problem(option, f"{module_name!r} has no attribute {attr!r}")])
+    if isinstance(target, type):
+        target = target()
+    if not callable(target):
+        raise ConfigError([Problem(option, f"{spec!r} is not callable")])
+    evaluator: BatchEvaluator = target
+    return evaluator
+
+
+def resolve_evaluator(evaluator: BatchEvaluator | str | None = None) -> BatchEvaluator:
+    """The evaluator to use: the one given, one named ``module:attr``, or the model's.
+
+    Raises :class:`ModelUnavailableError` when none is given and the model's
+    ``needlesim.studies.evaluate_batch`` does not exist (yet).
+    """
+    if evaluator is None:
+        try:
+            return load_evaluator(DEFAULT_EVALUATOR)
+        except ConfigError as exc:
+            detail = "; ".join(p.message for p in exc.problems)
+            raise ModelUnavailableError(
+                "the healing model's batch evaluator (needlesim.studies.evaluate_batch) is not "
+                f"available in this installation ({detail}); pass an evaluator "
+                "(Python: evaluator=..., command line: --evaluator module:attribute)"
+            ) from None
+    if isinstance(evaluator, str):
+        return load_evaluator(evaluator)
+    return evaluator
+
+
+def evaluator_name(evaluator: object) -> str:
+    """A stable, readable name of an evaluator (module.qualname of its function or class)."""
+    target: object = evaluator if hasattr(evaluator, "__qualname__") else type(evaluator)
+    module = getattr(target, "__module__", "?")
+    return f"{module}.{getattr(target, '__qualname__', repr(target))}"
+
+
+def is_test_double(evaluator: object) -> bool:
+    """Whether ``evaluator`` is the analytic test double of :mod:`needlesim.scale.testing`."""
+    return evaluator_name(evaluator).startswith("needlesim.scale.testing.")
+
+
+def normalise_outcomes(outcomes: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """Check an evaluator's output against the contract and put it in canonical form.
+
+    Columns become ``patient_id``, ``day`` and every observable in contract order
+    (a missing observable is a column of NaN); rows are sorted by patient and day.
+    Unknown columns, or patients that are missing or not asked for, are errors:
+    they mean the evaluator and this code disagree about the contract.
+    """
+    if not isinstance(outcomes, pd.DataFrame):
+        raise TypeError(f"an evaluator must return a pandas DataFrame, got {type(outcomes)}")
+    missing = [c for c in ("patient_id", "day") if c not in outcomes.columns]
+    if missing:
+        raise ValueError(f"evaluator output lacks the columns {missing}")
+    unknown = sorted(set(outcomes.columns) - {"patient_id", "day", *OBSERVABLES})
+    if unknown:
+        raise ValueError(f"evaluator output has columns that are not observables: {unknown}")
+    asked = set(patients["patient_id"].to_numpy().tolist())
+    got = set(outcomes["patient_id"].to_numpy().tolist())
+    if asked != got:
+        raise ValueError(
+            f"evaluator output covers {len(got & asked)} of {len(asked)} patients "
+            f"and {len(got - asked)} patients not asked for"
+        )
+    frame = pd.DataFrame(
+        {
+            "patient_id": outcomes["patient_id"].to_numpy(dtype=np.int64),
+            "day": outcomes["day"].to_numpy(dtype=np.float64),
+        }
+    )
+    for name in OBSERVABLES:
+        if name in outcomes.columns:
+            frame[name] = outcomes[name].to_numpy(dtype=np.float64)
+        else:
+            frame[name] = np.nan
+    return frame.sort_values(["patient_id", "day"], kind="stable").reset_index(drop=True)

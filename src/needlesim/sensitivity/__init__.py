@@ -1,0 +1,39 @@
+"""Sensitivity analysis: Sobol indices (SALib) of observables over parameter ranges."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .model import ModelFunction, model_sobol, typical_patient
+from .problem import ParameterRange, as_ranges, parse_param, registry_ranges, salib_problem
+from .report import plot_indices, ranked, write_indices
+from .sobol import INDEX_COLUMNS, SobolFunction, sobol_indices
+
+if TYPE_CHECKING:
+    import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``sensitivity`` command to ``app`` (see :mod:`needlesim.sensitivity.cli`)."""
+    from .cli import register as _register
+
+    _register(app)
+
+
+__all__ = [
+    "INDEX_COLUMNS",
+    "ModelFunction",
+    "ParameterRange",
+    "SobolFunction",
+    "as_ranges",
+    "model_sobol",
+    "parse_param",
+    "plot_indices",
+    "ranked",
+    "register",
+    "registry_ranges",
+    "salib_problem",
+    "sobol_indices",
+    "typical_patient",
+    "write_indices",
+]
