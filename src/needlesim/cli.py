@@ -188,6 +188,13 @@ def simulate(
     _print_course_summary(data, folder)
 
 
+def _compact(value: float) -> str:
+    """At most ~6 characters: 3 significant digits, or 1e-04 style for tiny values."""
+    if value == 0 or abs(value) >= 0.01:
+        return f"{value:.3g}"
+    return f"{value:.0e}"
+
+
 def _print_course_summary(data: dict[str, Any], folder: Path) -> None:
     days = data["days"]
     table = Table(title=f"needlesim simulate: {data['name']}")
@@ -195,7 +202,7 @@ def _print_course_summary(data: dict[str, Any], folder: Path) -> None:
     for day in days:
         table.add_column(f"day {day:g}", justify="right")
     for name, entry in data["observables"].items():
-        table.add_row(name, *[f"{v:.3g}" for v in entry["values"]])
+        table.add_row(name, *[_compact(v) for v in entry["values"]])
     out.print(table)
     out.print(
         f"wrote {folder}/summary.json, trajectories.zarr, report.html and plots "
