@@ -13,25 +13,21 @@ of the thickness tables. The stratum corneum and hypodermis are not aged.
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 
 from ..config.enums import Region, Sex
 from ..config.patient import Patient, SkinOverride
+from ..data import load_table
 from .layers import LAYER_NAMES, Layer, SkinProfile
 
 _FACE_SITES_FOR_BODY = "ultrasound_face_meng_2022"
 
 
-@cache
 def anatomy_data() -> dict[str, Any]:
     """The packaged anatomy table (``needlesim/data/anatomy.yaml``)."""
-    text = resources.files("needlesim.data").joinpath("anatomy.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = load_table("anatomy.yaml")
     return data
 
 

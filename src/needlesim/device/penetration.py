@@ -45,25 +45,22 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from functools import cache
-from importlib import resources
 from typing import Any
 
 import numpy as np
-import yaml
 from numpy.typing import ArrayLike, NDArray
 
 from ..anatomy import SkinProfile
 from ..config.device import AnyDevice, PenDevice, RollerDevice, StampDevice
+from ..data import load_table
 from .needle import NeedleGeometry
 
 FloatArray = NDArray[np.float64]
 
 
-@cache
 def device_data() -> dict[str, Any]:
     """The packaged device table (``needlesim/data/device.yaml``)."""
-    text = resources.files("needlesim.data").joinpath("device.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = load_table("device.yaml")
     return data
 
 

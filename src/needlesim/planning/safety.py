@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
+from ..data import load_table
 
 RULE_GROUPS = ("exclusions_alam_2014_trial", "safety_review_chu_2021", "common_practice")
 DARKER_SKIN_RULE = "darker_skin_fitzpatrick_4_to_6"
@@ -21,11 +20,9 @@ DARKER_SKIN_RULE = "darker_skin_fitzpatrick_4_to_6"
 PRACTICE = "practice"
 
 
-@cache
 def safety_data() -> dict[str, Any]:
     """The packaged safety table."""
-    text = resources.files("needlesim.data").joinpath("safety.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    data: dict[str, Any] = load_table("safety.yaml")
     return data
 
 

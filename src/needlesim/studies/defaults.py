@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from typing import Any
 
-import yaml
-
 from ..config import Indication, Protocol, Region, Study
+from ..data import load_table
 
 
-@cache
 def protocol_defaults() -> dict[str, Any]:
-    text = resources.files("needlesim.data").joinpath("protocol_defaults.yaml").read_text("utf-8")
-    data: dict[str, Any] = yaml.safe_load(text)
+    """The packaged defaults for what a study leaves out."""
+    data: dict[str, Any] = load_table("protocol_defaults.yaml")
     return data
 
 

@@ -13,18 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cache
-from importlib import resources
 
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
-import yaml
 from numpy.typing import NDArray
 
 from ..anatomy import skin_profile
 from ..biology import Covariates, Parameters, SessionInjury, default_parameters
 from ..config import Protocol, Sex
 from ..course import save_days
+from ..data import load_table
 from ..device import expected_injury
 from ..outcomes import OutcomeParameters, Trajectory, compute_observables
 from ..solve import simulate_layered_batch
@@ -42,8 +41,8 @@ SAVE_QUANTUM = 128
 @cache
 def variability() -> dict[str, float]:
     """``{parameter: CV}`` of the per-patient lognormal factors."""
-    text = resources.files("needlesim.data").joinpath("variability.yaml").read_text("utf-8")
-    return {name: float(entry["cv"]) for name, entry in yaml.safe_load(text).items()}
+    table = load_table("variability.yaml")
+    return {name: float(entry["cv"]) for name, entry in table.items()}
 
 
 def default_days(protocol: Protocol) -> FloatArray:
