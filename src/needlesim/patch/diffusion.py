@@ -1,0 +1,193 @@
+"""Diffusion on the patch grid: the discrete operator and its L-stable solver.
+
+Space (finite volumes, second order)
+------------------------------------
+For a species with diffusivity ``D(z)`` (constant within a layer) the operator
+
+    A u = D(z) (d2u/dx2 + d2u/dy2) + d/dz (D(z) du/dz)
+
+is discretised on cell centres. Laterally (periodic) the 5-point stencil
+``(u_{i+1} - 2 u_i + u_{i-1}) / dx^2`` is diagonalised by the 2D discrete
+Fourier transform with symbol ``-lam(m, n)``,
+
+    lam = (4 / dx^2) sin^2(pi m / nx) + (4 / dy^2) sin^2(pi n / ny)     ("fd2")
+
+or, optionally, the exact spectral symbol ``lam = kx^2 + ky^2`` ("spectral").
+In depth the flux through the face between cells ``k`` and ``k+1`` is
+``F_{k+1/2} = D_{k+1/2} (u_{k+1} - u_k) / dz`` with the harmonic mean
+``D_{k+1/2} = 2 D_k D_{k+1} / (D_k + D_{k+1})`` (exact flux continuity for
+piecewise-constant D, zero when either side is impermeable), and
+``F_{1/2} = F_{nz+1/2} = 0`` (no flux through the surface and the bottom).
+Since ``D`` depends on depth only, every lateral Fourier mode ``(m, n)``
+evolves independently under the tridiagonal matrix
+
+    A_mn = T - lam(m, n) diag(D_k),   (T u)_k = (F_{k+1/2} - F_{k-1/2}) / dz,
+
+so an implicit step is an exact direct solve of the full 3D system: one real
+FFT pair plus a batch of ``S * nx * (ny/2 + 1)`` tridiagonal solves of size
+``nz`` (:func:`jax.lax.linalg.tridiagonal_solve`). With uniform ``dz`` every
+``A_mn`` is symmetric negative semi-definite.
+
+Implicit solves
+---------------
+The integrator (:mod:`needlesim.patch.rosenbrock`) needs ``(I - a (A + L))^{-1}``
+for a step-dependent ``a > 0`` and a depth-dependent linear rate ``L_k <= 0``
+(the stiff linear part of the kinetics, e.g. the decay of a cytokine): ``L``
+only adds to the diagonal of every ``A_mn``, so the solve stays one FFT pair
+and one batch of tridiagonal systems. The matrix is an M-matrix (diagonally
+dominant), so the solve is stable for every ``a``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpy.typing import NDArray
+
+from .grid import PatchGrid
+
+Lateral = Literal["fd2", "spectral"]
+
+
+def lateral_symbol(grid: PatchGrid, lateral: Lateral = "fd2") -> NDArray[np.float64]:
+    """``lam(m, n) >= 0`` for the ``rfft2`` modes, shape ``(nx, ny // 2 + 1)`` (1/um^2)."""
+    nx, ny, _ = grid.shape
+    dx, dy, _ = grid.spacing_um
+    lx: NDArray[np.float64]
+    ly: NDArray[np.float64]
+    if lateral == "fd2":
+        m = np.arange(nx)
+        n = np.arange(ny // 2 + 1)
+        lx = np.asarray((4.0 / dx**2) * np.sin(np.pi * m / nx) ** 2, dtype=np.float64)
+        ly = np.asarray((4.0 / dy**2) * np.sin(np.pi * n / ny) ** 2, dtype=np.float64)
+    elif lateral == "spectral":
+        lx = np.asarray((2.0 * np.pi * np.fft.fftfreq(nx, d=dx)) ** 2, dtype=np.float64)
+        ly = np.asarray((2.0 * np.pi * np.fft.rfftfreq(ny, d=dy)) ** 2, dtype=np.float64)
+    else:
+        raise ValueError(f"lateral must be 'fd2' or 'spectral', got {lateral!r}")
+    return lx[:, None] + ly[None, :]
+
+
+def face_diffusivity(d_z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Harmonic-mean diffusivity on the ``nz + 1`` depth faces (``(..., nz + 1)``).
+
+    The surface and bottom faces carry 0 (no flux).
+    """
+    d = np.asarray(d_z, dtype=np.float64)
+    left, right = d[..., :-1], d[..., 1:]
+    total = left + right
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inner = np.where(total > 0, 2.0 * left * right / np.where(total > 0, total, 1.0), 0.0)
+    zeros = np.zeros((*d.shape[:-1], 1))
+    return np.concatenate([zeros, inner, zeros], axis=-1)
+
+
+@dataclass(frozen=True, eq=False)
+class DiffusionOperator:
+    """The discrete ``A`` for ``Sd`` diffusing species on ``grid``.
+
+    ``d_z`` is the diffusivity per species and depth index, shape ``(Sd, nz)``
+    (um^2/day). Fields passed in and out have shape ``(Sd, nx, ny, nz)``.
+    """
+
+    grid: PatchGrid
+    d_z: NDArray[np.float64]
+    lateral: Lateral = "fd2"
+
+    def __post_init__(self) -> None:
+        d = np.asarray(self.d_z, dtype=np.float64)
+        if d.ndim != 2 or d.shape[1] != self.grid.nz:
+            raise ValueError(f"d_z needs shape (species, nz={self.grid.nz}), got {d.shape}")
+        object.__setattr__(self, "d_z", d)
+
+    @classmethod
+    def for_species(
+        cls, grid: PatchGrid, diffusivity: NDArray[np.float64], lateral: Lateral = "fd2"
+    ) -> DiffusionOperator:
+        """From per-layer diffusivities ``(Sd, 5)``."""
+        return cls(grid, grid.per_layer(np.asarray(diffusivity, dtype=np.float64)), lateral)
+
+    @property
+    def n_species(self) -> int:
+        return int(self.d_z.shape[0])
+
+    @property
+    def d_face(self) -> NDArray[np.float64]:
+        return face_diffusivity(self.d_z)
+
+    @property
+    def max_rate_per_day(self) -> float:
+        """Largest eigenvalue magnitude of ``A`` (an upper bound, 1/day): the stiffness."""
+        lam = lateral_symbol(self.grid, self.lateral).max()
+        dz = self.grid.spacing_um[2]
+        return float((self.d_z.max(axis=1) * (lam + 4.0 / dz**2)).max(initial=0.0))
+
+    # explicit application ------------------------------------------------------
+
+    def apply(self, u: jax.Array) -> jax.Array:
+        """``A u`` in real space, shape ``(Sd, nx, ny, nz)``."""
+        dx, dy, _ = self.grid.spacing_um
+        d_z = jnp.asarray(self.d_z)[:, None, None, :]
+        if self.lateral == "fd2":
+            lap = (jnp.roll(u, 1, axis=1) + jnp.roll(u, -1, axis=1) - 2.0 * u) / dx**2 + (
+                jnp.roll(u, 1, axis=2) + jnp.roll(u, -1, axis=2) - 2.0 * u
+            ) / dy**2
+        else:
+            lam = jnp.asarray(lateral_symbol(self.grid, self.lateral))
+            u_hat = jnp.fft.rfft2(u, axes=(1, 2))
+            lap = jnp.fft.irfft2(-lam[None, :, :, None] * u_hat, s=self.grid.shape[:2], axes=(1, 2))
+        return d_z * lap + self._depth_term(u)
+
+    def _depth_term(self, u: jax.Array) -> jax.Array:
+        """``(F_{k+1/2} - F_{k-1/2}) / dz`` with no-flux walls (real or complex ``u``)."""
+        dz = self.grid.spacing_um[2]
+        d_face = jnp.asarray(self.d_face)[:, None, None, :]
+        flux_inner = d_face[..., 1:-1] * (u[..., 1:] - u[..., :-1]) / dz
+        zero = jnp.zeros((*u.shape[:-1], 1), dtype=u.dtype)
+        flux = jnp.concatenate([zero, flux_inner, zero], axis=-1)
+        return (flux[..., 1:] - flux[..., :-1]) / dz
+
+    def _apply_hat(self, u_hat: jax.Array, lam: jax.Array) -> jax.Array:
+        """``A_mn u_hat`` for Fourier coefficients ``(Sd, nx, nky, nz)``."""
+        d_z = jnp.asarray(self.d_z)[:, None, None, :]
+        return self._depth_term(u_hat) - lam[None, :, :, None] * d_z * u_hat
+
+    # implicit solve --------------------------------------------------------------
+
+    def _solve_hat(
+        self, rhs_hat: jax.Array, a: jax.Array, lam: jax.Array, shift: jax.Array | None = None
+    ) -> jax.Array:
+        """Solve ``(I - a (A_mn + diag(shift))) x = rhs`` for every mode (``a`` in days)."""
+        dz = self.grid.spacing_um[2]
+        d_face = jnp.asarray(self.d_face)[:, None, None, :] / dz**2
+        d_z = jnp.asarray(self.d_z)[:, None, None, :]
+        shape = rhs_hat.shape
+        lower = jnp.broadcast_to(-a * d_face[..., :-1], shape)
+        upper = jnp.broadcast_to(-a * d_face[..., 1:], shape)
+        diag = 1.0 + a * (d_face[..., :-1] + d_face[..., 1:] + lam[None, :, :, None] * d_z)
+        if shift is not None:
+            diag = diag - a * shift[:, None, None, :]
+        diag = jnp.broadcast_to(diag, shape)
+        b = jnp.stack([rhs_hat.real, rhs_hat.imag], axis=-1)
+        dtype = b.dtype  # solve in the precision of the right-hand side
+        x = jax.lax.linalg.tridiagonal_solve(
+            lower.astype(dtype), diag.astype(dtype), upper.astype(dtype), b
+        )
+        return jax.lax.complex(x[..., 0], x[..., 1])
+
+    def solve_shifted(
+        self, rhs: jax.Array, a: jax.Array, shift: jax.Array | None = None
+    ) -> jax.Array:
+        """Solve ``(I - a (A + diag(shift))) x = rhs`` in real space.
+
+        ``rhs`` and the result have shape ``(Sd, nx, ny, nz)``; ``shift``
+        (``(Sd, nz)``, 1/day, should be ``<= 0``) is a linear rate per depth.
+        """
+        lam = jnp.asarray(lateral_symbol(self.grid, self.lateral))
+        rhs_hat = jnp.fft.rfft2(rhs, axes=(1, 2))
+        x = self._solve_hat(rhs_hat, a, lam, shift)
+        return jnp.fft.irfft2(x, s=self.grid.shape[:2], axes=(1, 2))

@@ -1,0 +1,190 @@
+"""What a patch run returns: fields, depth profiles, layer means and slices.
+
+* ``field``: full 3D fields at the chosen ``field_days``, dims
+  ``(time_field, species, x, y, z)``;
+* ``profile``: depth profiles, the lateral mean ``<y_s>(z) = mean_{x,y} y_s``
+  at ``profile_days``, dims ``(time_profile, species, z)``;
+* ``layer_mean``: the volume mean of every species over each skin layer
+  present on the grid (``NaN`` for layers below or outside it), dims
+  ``(time_profile, species, layer)``: what the ``layered`` level is compared
+  with;
+* ``slice``: horizontal slices (the voxel layer containing each of
+  ``slice_depths_um``) at ``slice_days``, dims
+  ``(time_slice, depth, species, x, y)``: image series of healing.
+
+Coordinates are cell centres in um (``z`` = depth below the surface), times in
+days; every variable and coordinate carries ``units`` in its attrs and the
+species' units are the ``units`` coordinate along ``species``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+from numpy.typing import NDArray
+
+from .. import __version__
+from ..anatomy import LAYER_NAMES
+from ..io import write_zarr
+from .grid import N_LAYERS, PatchGrid
+
+FloatArray = NDArray[np.float64]
+
+KINDS = ("field", "profile", "slice")
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """When and what to save (days from the run's start time, depths in um)."""
+
+    field_days: tuple[float, ...] = ()
+    profile_days: tuple[float, ...] = ()
+    slice_days: tuple[float, ...] = ()
+    slice_depths_um: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("field_days", "profile_days", "slice_days", "slice_depths_um"):
+            values = tuple(float(v) for v in getattr(self, name))
+            object.__setattr__(self, name, tuple(sorted(set(values))))
+        if self.slice_days and not self.slice_depths_um:
+            raise ValueError("slice_days needs slice_depths_um")
+
+    def all_days(self) -> tuple[float, ...]:
+        return tuple(sorted(set(self.field_days + self.profile_days + self.slice_days)))
+
+    def fingerprint(self) -> str:
+        return repr(self)
+
+
+def layer_means(grid: PatchGrid, profile: FloatArray) -> FloatArray:
+    """Per-layer means ``(..., 5)`` from depth profiles ``(..., nz)``; NaN where absent."""
+    out = np.full((*profile.shape[:-1], N_LAYERS), np.nan)
+    for layer in range(N_LAYERS):
+        mask = grid.layer_of_z == layer
+        if mask.any():
+            out[..., layer] = profile[..., mask].mean(axis=-1)
+    return out
+
+
+@dataclass
+class PatchResult:
+    """Outputs and statistics of :func:`needlesim.patch.simulate_patch`."""
+
+    grid: PatchGrid
+    species: tuple[str, ...]
+    units: tuple[str, ...]
+    times: dict[str, list[float]]
+    data: dict[str, list[FloatArray]]
+    slice_depths_um: tuple[float, ...]
+    y_final: FloatArray
+    t_final: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    # accessors -----------------------------------------------------------------
+
+    def _stack(self, kind: str) -> tuple[FloatArray, FloatArray]:
+        t = np.asarray(self.times.get(kind, []), dtype=np.float64)
+        items = self.data.get(kind, [])
+        return t, (np.stack(items) if items else np.zeros((0,)))
+
+    def index(self, species: str | int) -> int:
+        if isinstance(species, int | np.integer):
+            return int(species)
+        return self.species.index(species)
+
+    def fields(self) -> tuple[FloatArray, FloatArray]:
+        """``(days, fields)``: fields of shape ``(T, S, nx, ny, nz)``."""
+        return self._stack("field")
+
+    def profiles(self) -> tuple[FloatArray, FloatArray]:
+        """``(days, profiles)``: lateral means of shape ``(T, S, nz)``."""
+        return self._stack("profile")
+
+    def layer_means(self) -> tuple[FloatArray, FloatArray]:
+        """``(days, means)``: per-layer means of shape ``(T, S, 5)``."""
+        t, p = self.profiles()
+        return t, (layer_means(self.grid, p) if p.size else p)
+
+    def slices(self) -> tuple[FloatArray, FloatArray]:
+        """``(days, slices)``: shape ``(T, n_depths, S, nx, ny)``."""
+        return self._stack("slice")
+
+    def field_at(self, day: float) -> FloatArray:
+        """The saved 3D fields ``(S, nx, ny, nz)`` at ``day`` (must be a field day)."""
+        t, f = self.fields()
+        hits = np.flatnonzero(np.isclose(t, day, rtol=0, atol=1e-9))
+        if hits.size == 0:
+            raise KeyError(f"no fields saved at day {day}; saved: {t.tolist()}")
+        return f[hits[0]]
+
+    # xarray ----------------------------------------------------------------------
+
+    def to_dataset(self, attrs: dict[str, Any] | None = None) -> xr.Dataset:
+        """All outputs as one :class:`xarray.Dataset` (see the module doc)."""
+        g = self.grid
+        um = {"units": "um"}
+        coords: dict[str, Any] = {
+            "species": ("species", list(self.species)),
+            "units": ("species", list(self.units)),
+            "x": ("x", g.x_um, {**um, "long_name": "lateral position x (periodic)"}),
+            "y": ("y", g.y_um, {**um, "long_name": "lateral position y (periodic)"}),
+            "z": ("z", g.z_um, {**um, "long_name": "depth below the skin surface"}),
+            "layer_of_z": ("z", g.layer_names_of_z(), {"long_name": "skin layer of each depth"}),
+        }
+        data_vars: dict[str, Any] = {}
+        t, f = self.fields()
+        if t.size:
+            coords["time_field"] = ("time_field", t, {"units": "days"})
+            data_vars["field"] = (
+                ("time_field", "species", "x", "y", "z"),
+                f,
+                {"long_name": "species fields", "units": "see coordinate 'units'"},
+            )
+        t, p = self.profiles()
+        if t.size:
+            coords["time_profile"] = ("time_profile", t, {"units": "days"})
+            coords["layer"] = ("layer", list(LAYER_NAMES))
+            data_vars["profile"] = (
+                ("time_profile", "species", "z"),
+                p,
+                {"long_name": "lateral mean at each depth", "units": "see coordinate 'units'"},
+            )
+            data_vars["layer_mean"] = (
+                ("time_profile", "species", "layer"),
+                layer_means(g, p),
+                {"long_name": "volume mean over each layer", "units": "see coordinate 'units'"},
+            )
+        t, s = self.slices()
+        if t.size:
+            coords["time_slice"] = ("time_slice", t, {"units": "days"})
+            coords["slice_depth"] = ("slice_depth", np.asarray(self.slice_depths_um), um)
+            data_vars["slice"] = (
+                ("time_slice", "slice_depth", "species", "x", "y"),
+                s,
+                {"long_name": "horizontal slice", "units": "see coordinate 'units'"},
+            )
+        ds = xr.Dataset(data_vars, coords=coords)
+        ds.attrs.update(
+            {
+                "fidelity": "patch",
+                "needlesim_version": __version__,
+                "grid_shape": list(g.shape),
+                "spacing_um": list(g.spacing_um),
+                "t_final_days": float(self.t_final),
+                **{f"stat_{k}": v for k, v in self.stats.items() if _attr_ok(v)},
+                **(attrs or {}),
+            }
+        )
+        return ds
+
+    def write_zarr(self, target: str | Path, attrs: dict[str, Any] | None = None) -> Path:
+        """Write :meth:`to_dataset` to a zarr store atomically."""
+        return write_zarr(self.to_dataset(attrs), target)
+
+
+def _attr_ok(value: Any) -> bool:
+    return isinstance(value, int | float | str | bool)

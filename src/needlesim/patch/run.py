@@ -1,0 +1,301 @@
+"""Running the patch level: sessions, outputs and checkpoints around the stepper.
+
+:func:`simulate_patch` integrates from ``t0`` to ``t_end`` (days). The stops
+are the output times, the session days and ``t_end``; between stops the
+adaptive stepper runs in compiled chunks. At a stop the sessions of that day
+are applied first (the state jumps, the step size restarts small), then the
+outputs of that day are recorded: outputs are right-continuous, an output on a
+session day shows the fresh injury.
+
+Checkpoints (optional) are written atomically after every session and, between
+chunks, whenever ``every_s`` wall-clock seconds have passed since the last one.
+With ``resume=True`` a run whose checkpoint file exists continues from it;
+the result equals that of an uninterrupted run bit for bit (same machine and
+backend), because a step depends only on ``(y, t, h)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from numpy.typing import NDArray
+
+from .checkpoint import Checkpoint, restore_rng, rng_state
+from .events import Session
+from .grid import PatchGrid
+from .model import Params, PatchModel
+from .output import KINDS, OutputSpec, PatchResult
+from .stepper import STATUS_OK, PatchIntegrator, StepperOptions, StepState
+
+
+class PatchIntegrationError(RuntimeError):
+    """The adaptive stepper could not meet the tolerances (step below ``dt_min_days``)."""
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """Where and how often to checkpoint (``every_s`` wall-clock seconds)."""
+
+    path: Path | str
+    every_s: float = 600.0
+    resume: bool = True
+
+
+class Progress(NamedTuple):
+    """Passed to the progress callback after every compiled chunk of steps."""
+
+    t: float
+    t_end: float
+    dt: float
+    accepted: int
+    rejected: int
+    sessions_done: int
+    wall_s: float
+
+
+def _stops(
+    t0: float, t_end: float, sessions: Sequence[Session], outputs: OutputSpec
+) -> list[float]:
+    days = {t0, t_end}
+    days.update(float(s.day) for s in sessions)
+    days.update(outputs.all_days())
+    return sorted(d for d in days if t0 <= d <= t_end)
+
+
+def run_fingerprint(
+    grid: PatchGrid,
+    model: PatchModel,
+    options: StepperOptions,
+    y0: NDArray[np.float64],
+    params: Params,
+    t0: float,
+    t_end: float,
+    sessions: Sequence[Session],
+    outputs: OutputSpec,
+    seed: int,
+    run_key: str,
+) -> str:
+    """A hash of everything that determines a run (to match checkpoints to runs)."""
+    h = hashlib.sha256()
+    for part in (
+        grid.fingerprint(),
+        model.fingerprint(),
+        options.fingerprint(),
+        outputs.fingerprint(),
+        repr([float(s.day) for s in sessions]),
+        repr((float(t0).hex(), float(t_end).hex(), seed, run_key)),
+    ):
+        h.update(part.encode())
+        h.update(b"\0")
+    h.update(np.ascontiguousarray(y0, dtype=np.float64).tobytes())
+    for leaf in jax.tree.leaves(params):
+        h.update(np.ascontiguousarray(np.asarray(leaf)).tobytes())
+    return h.hexdigest()[:32]
+
+
+def simulate_patch(
+    grid: PatchGrid,
+    model: PatchModel,
+    y0: NDArray[np.float64] | jax.Array,
+    params: Params = None,
+    *,
+    t_end: float,
+    t0: float = 0.0,
+    sessions: Sequence[Session] = (),
+    outputs: OutputSpec | None = None,
+    options: StepperOptions | None = None,
+    seed: int = 0,
+    checkpoint: Checkpointing | None = None,
+    progress: Callable[[Progress], None] | None = None,
+    integrator: PatchIntegrator | None = None,
+    run_key: str = "",
+) -> PatchResult:
+    """Integrate ``model`` on ``grid`` from ``y0`` (``(S, nx, ny, nz)``) at ``t0`` to ``t_end``.
+
+    ``sessions`` are applied at their days with the model's injury function;
+    their damage functions draw from one generator seeded with ``seed`` (its
+    state is checkpointed). Pass a prebuilt ``integrator`` to reuse its
+    compiled code (it must have been built for this grid, model and options).
+    ``run_key`` distinguishes runs that the fingerprint cannot (for example two
+    reaction functions with the same name).
+    """
+    if not t_end > t0:
+        raise ValueError(f"t_end ({t_end}) must be after t0 ({t0})")
+    outputs = outputs or OutputSpec()
+    if integrator is None:
+        integrator = PatchIntegrator(grid, model, options)
+    elif integrator.grid is not grid or integrator.model is not model:
+        raise ValueError("the integrator was built for another grid or model")
+    options = integrator.options
+    if sessions and model.injury is None:
+        raise ValueError("sessions need a model with an injury function")
+    sessions = sorted(sessions, key=lambda s: s.day)
+    outside = [s.day for s in sessions if not t0 <= s.day <= t_end]
+    if outside:
+        raise ValueError(f"session days {outside} lie outside the run [{t0}, {t_end}]")
+    y0_host = np.asarray(y0, dtype=np.float64)
+    stops = _stops(t0, t_end, sessions, outputs)
+    fingerprint = run_fingerprint(
+        grid, model, options, y0_host, params, t0, t_end, sessions, outputs, seed, run_key
+    )
+    depth_idx = np.asarray([grid.depth_index(d) for d in outputs.slice_depths_um], dtype=int)
+
+    data: dict[str, list[NDArray[np.float64]]] = {k: [] for k in KINDS}
+    times: dict[str, list[float]] = {k: [] for k in KINDS}
+    rng = np.random.default_rng(seed)
+    state = integrator.initial_state(y0_host, t0)
+    next_stop = 0
+    sessions_done = 0
+    wall_before = 0.0
+    resumed_from: float | None = None
+
+    ckpt_path = Path(checkpoint.path) if checkpoint is not None else None
+    if (
+        checkpoint is not None
+        and checkpoint.resume
+        and ckpt_path is not None
+        and ckpt_path.exists()
+    ):
+        ck = Checkpoint.load(ckpt_path)
+        if ck.fingerprint != fingerprint:
+            raise ValueError(
+                f"checkpoint {ckpt_path} belongs to another run (fingerprint mismatch); "
+                "delete it or pass resume=False"
+            )
+        state = StepState(
+            y=jnp.asarray(ck.y),
+            t=jnp.asarray(ck.t, jnp.float64),
+            dt=jnp.asarray(ck.dt, jnp.float64),
+            accepted=jnp.asarray(ck.accepted, jnp.int64),
+            rejected=jnp.asarray(ck.rejected, jnp.int64),
+            status=jnp.asarray(STATUS_OK, jnp.int32),
+            krylov_iterations=jnp.asarray(ck.krylov_iterations, jnp.int64),
+        )
+        next_stop, sessions_done = ck.next_stop, ck.sessions_done
+        rng = restore_rng(ck.rng_state)
+        data = {k: list(ck.outputs.get(k, [])) for k in KINDS}
+        times = {k: list(ck.output_times.get(k, [])) for k in KINDS}
+        wall_before = ck.wall_s
+        resumed_from = ck.t
+
+    start = time.perf_counter()
+    last_save = start
+    chunks = 0
+
+    def save() -> None:
+        nonlocal last_save
+        if ckpt_path is None:
+            return
+        Checkpoint(
+            fingerprint=fingerprint,
+            y=np.asarray(state.y),
+            t=float(state.t),
+            dt=float(state.dt),
+            accepted=int(state.accepted),
+            rejected=int(state.rejected),
+            krylov_iterations=int(state.krylov_iterations),
+            next_stop=next_stop,
+            sessions_done=sessions_done,
+            rng_state=rng_state(rng),
+            outputs=data,
+            output_times=times,
+            wall_s=wall_before + time.perf_counter() - start,
+        ).save(ckpt_path)
+        last_save = time.perf_counter()
+
+    profile_fn = jax.jit(lambda y: jnp.mean(y, axis=(1, 2)))
+    slice_fn = jax.jit(lambda y: jnp.moveaxis(y[..., jnp.asarray(depth_idx)], -1, 0))
+
+    while next_stop < len(stops):
+        t_stop = stops[next_stop]
+        while float(state.t) < t_stop:
+            state = integrator.advance(state, t_stop, params)
+            chunks += 1
+            if int(state.status) != STATUS_OK:
+                raise PatchIntegrationError(
+                    f"step size fell below dt_min_days={options.dt_min_days} at t={float(state.t)}"
+                    " days: the tolerances cannot be met (check the kinetics for blow-up or NaN)"
+                )
+            if progress is not None:
+                progress(
+                    Progress(
+                        float(state.t),
+                        t_end,
+                        float(state.dt),
+                        int(state.accepted),
+                        int(state.rejected),
+                        sessions_done,
+                        wall_before + time.perf_counter() - start,
+                    )
+                )
+            if checkpoint is not None and time.perf_counter() - last_save >= checkpoint.every_s:
+                save()
+        session_today = False
+        while sessions_done < len(sessions) and sessions[sessions_done].day <= t_stop:
+            session = sessions[sessions_done]
+            damage = session.damage_field(grid, rng)
+            y = integrator.injure(state.y, damage, t_stop, params)
+            state = state._replace(y=y, dt=jnp.asarray(options.dt_after_session_days, jnp.float64))
+            sessions_done += 1
+            session_today = True
+        _record(state.y, t_stop, outputs, data, times, profile_fn, slice_fn)
+        next_stop += 1
+        if session_today:
+            save()
+
+    wall = time.perf_counter() - start
+    stats: dict[str, Any] = {
+        "accepted_steps": int(state.accepted),
+        "rejected_steps": int(state.rejected),
+        "krylov_iterations": int(state.krylov_iterations),
+        "chunks": chunks,
+        "sessions": sessions_done,
+        "wall_s": wall_before + wall,
+        "wall_s_this_call": wall,
+        "resumed_from_day": resumed_from if resumed_from is not None else -1.0,
+        "seed": int(seed),
+        "run_fingerprint": fingerprint,
+        "method": options.method,
+    }
+    return PatchResult(
+        grid=grid,
+        species=model.species,
+        units=model.species_units,
+        times=times,
+        data=data,
+        slice_depths_um=outputs.slice_depths_um,
+        y_final=np.asarray(state.y),
+        t_final=float(state.t),
+        stats=stats,
+    )
+
+
+def _record(
+    y: jax.Array,
+    t: float,
+    outputs: OutputSpec,
+    data: dict[str, list[NDArray[np.float64]]],
+    times: dict[str, list[float]],
+    profile_fn: Callable[[jax.Array], jax.Array],
+    slice_fn: Callable[[jax.Array], jax.Array],
+) -> None:
+    def due(days: tuple[float, ...]) -> bool:
+        return any(d == t for d in days)
+
+    if due(outputs.field_days):
+        data["field"].append(np.asarray(y))
+        times["field"].append(t)
+    if due(outputs.profile_days):
+        data["profile"].append(np.asarray(profile_fn(y)))
+        times["profile"].append(t)
+    if due(outputs.slice_days):
+        data["slice"].append(np.asarray(slice_fn(y)))
+        times["slice"].append(t)

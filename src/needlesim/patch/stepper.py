@@ -1,0 +1,315 @@
+"""Adaptive time stepping: error control, step-size selection and compiled chunks.
+
+Each trial step is one ROS2 step (:mod:`needlesim.patch.rosenbrock`) with its
+embedded first-order error estimate ``e = (k1 + k2) / 2``, measured against
+the weights ``sc = atol_s + rtol max(|y_n|, |y_{n+1}|)`` (per-species absolute
+tolerances) in the max norm over all voxels (default: a localised channel
+injury is not diluted by the unhurt tissue) or the RMS norm,
+
+    err = max |e / sc|.
+
+The step is accepted when ``err <= 1``, the Krylov solves converged and no
+species marked non-negative went below ``-atol``; the next step is
+
+    h_new = h min(f_max, max(f_min, 0.9 err^(-1/2)))
+
+(the estimate is ``O(h^2)``; the accepted solution is the second-order one).
+Steps are clipped to land exactly on output times and sessions; a clipped step
+does not shrink the next proposal. After a session (a jump of the state) the
+step restarts from ``dt_after_session_days``.
+
+The loop runs inside :func:`jax.lax.while_loop` in chunks of at most
+``steps_per_chunk`` step attempts; a step depends only on ``(y, t, h)``, so
+chunking, checkpoints and restarts do not change the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .diffusion import Lateral
+from .grid import PatchGrid
+from .model import Params, PatchModel
+from .reaction import voxel_context
+from .rosenbrock import TABLEAUS, KrylovOptions, RosenbrockSystem, RosenbrockTableau
+
+STATUS_OK = 0
+STATUS_STEP_TOO_SMALL = 1
+
+
+@dataclass(frozen=True)
+class StepperOptions:
+    """Tolerances, step limits and scheme choices of the patch integrator (times in days).
+
+    ``atol`` is one value or one per species (in that species' unit).
+    ``lateral`` picks the lateral diffusion symbol (``"fd2"``: second-order
+    finite differences, ``"spectral"``: exact for the periodic directions).
+    ``method`` is the Rosenbrock tableau, ``chemotaxis_jacobian`` the
+    approximation of the chemotaxis Jacobian in the stage matrices.
+    ``krylov_tol`` is the RMS residual of the scaled stage systems in units of
+    the error tolerance; ``krylov_restart`` and ``krylov_max_restarts`` bound
+    the GMRES work (a step whose solves do not converge is retried smaller).
+    """
+
+    rtol: float = 1e-3
+    atol: float | tuple[float, ...] = 1e-6
+    dt_initial_days: float = 1e-3
+    dt_after_session_days: float = 1e-4
+    dt_min_days: float = 1e-10
+    dt_max_days: float = 5.0
+    safety: float = 0.9
+    factor_min: float = 0.2
+    factor_max: float = 5.0
+    norm: Literal["max", "rms"] = "max"
+    lateral: Lateral = "fd2"
+    method: Literal["ros34pw2", "ros2"] = "ros34pw2"
+    chemotaxis_jacobian: Literal["upwind", "exact"] = "upwind"
+    krylov_tol: float = 1e-2
+    krylov_restart: int = 6
+    krylov_max_restarts: int = 6
+    steps_per_chunk: int = 32
+
+    def __post_init__(self) -> None:
+        if not (self.rtol > 0 or np.max(self.atol) > 0):
+            raise ValueError("rtol and atol cannot both be zero")
+        if not 0 < self.dt_min_days <= self.dt_max_days:
+            raise ValueError("need 0 < dt_min_days <= dt_max_days")
+        if self.norm not in ("max", "rms"):
+            raise ValueError(f"norm must be 'max' or 'rms', got {self.norm!r}")
+        if not self.krylov_tol > 0 or self.krylov_restart < 1 or self.krylov_max_restarts < 1:
+            raise ValueError("krylov_tol must be > 0, krylov_restart and max_restarts >= 1")
+        if self.steps_per_chunk < 1:
+            raise ValueError("steps_per_chunk must be >= 1")
+        if self.method not in TABLEAUS:
+            raise ValueError(f"method must be one of {sorted(TABLEAUS)}, got {self.method!r}")
+
+    @property
+    def tableau(self) -> RosenbrockTableau:
+        return TABLEAUS[self.method]
+
+    @property
+    def krylov(self) -> KrylovOptions:
+        return KrylovOptions(self.krylov_tol, self.krylov_restart, self.krylov_max_restarts)
+
+    def atol_array(self, n_species: int) -> np.ndarray:
+        a = np.asarray(self.atol, dtype=np.float64)
+        if a.ndim == 0:
+            return np.full(n_species, float(a))
+        if a.shape != (n_species,):
+            raise ValueError(f"atol needs one value or {n_species} (one per species)")
+        return a
+
+    def fingerprint(self) -> str:
+        return repr(self)
+
+
+class StepState(NamedTuple):
+    """The integrator's state between steps (all JAX scalars but ``y``)."""
+
+    y: jax.Array
+    t: jax.Array
+    dt: jax.Array
+    accepted: jax.Array
+    rejected: jax.Array
+    status: jax.Array
+    krylov_iterations: jax.Array
+
+
+class PatchIntegrator:
+    """Compiled stepping functions for one model on one grid.
+
+    Build once, then call :meth:`advance` (adaptive, to a stop time),
+    :meth:`fixed` (fixed steps, for convergence studies), :meth:`rhs` or
+    :meth:`injure`. ``params`` is always an argument, never baked in, so one
+    integrator serves many parameter sets without recompiling.
+    """
+
+    def __init__(
+        self, grid: PatchGrid, model: PatchModel, options: StepperOptions | None = None
+    ) -> None:
+        self.grid = grid
+        self.model = model
+        self.options = options or StepperOptions()
+        o = self.options
+        self.system = RosenbrockSystem.build(grid, model, o.lateral)
+        self._atol = jnp.asarray(o.atol_array(model.n_species)).reshape((-1, 1, 1, 1))
+        self._nonneg = np.flatnonzero(model.nonnegative_mask())
+        # auxiliary per-voxel inputs travel as arguments (not compile-time constants)
+        self._aux = jax.tree.map(jnp.asarray, model.aux)
+        self._advance = jax.jit(self._advance_impl)
+        self._fixed = jax.jit(self._fixed_impl)
+        self._trial = jax.jit(self._trial_impl)
+        self._rhs = jax.jit(self.system.rhs)
+        self._injure = jax.jit(self._injure_impl)
+
+    # public API ------------------------------------------------------------------
+
+    def initial_state(self, y0: jax.Array | np.ndarray, t0: float) -> StepState:
+        """The stepping state at ``t0`` with the initial step size from the options."""
+        y = jnp.asarray(y0, dtype=jnp.float64)
+        expected = (self.model.n_species, *self.grid.shape)
+        if y.shape != expected:
+            raise ValueError(f"state must have shape {expected}, got {y.shape}")
+        return StepState(
+            y=y,
+            t=jnp.asarray(t0, dtype=jnp.float64),
+            dt=jnp.asarray(self.options.dt_initial_days, dtype=jnp.float64),
+            accepted=jnp.asarray(0, dtype=jnp.int64),
+            rejected=jnp.asarray(0, dtype=jnp.int64),
+            status=jnp.asarray(STATUS_OK, dtype=jnp.int32),
+            krylov_iterations=jnp.asarray(0, dtype=jnp.int64),
+        )
+
+    def advance(
+        self, state: StepState, t_stop: float, params: Params, max_steps: int | None = None
+    ) -> StepState:
+        """Adaptive steps towards ``t_stop``: returns when it is reached, after
+        ``max_steps`` step attempts (default ``steps_per_chunk``) or on failure."""
+        n = self.options.steps_per_chunk if max_steps is None else max_steps
+        return self._advance(
+            state, jnp.asarray(t_stop, jnp.float64), params, jnp.asarray(n), self._aux
+        )
+
+    def trial(
+        self, y: jax.Array, t: float, h: float, params: Params
+    ) -> tuple[jax.Array, jax.Array]:
+        """One trial step: ``(candidate, error norm)`` (``inf`` if a Krylov solve failed)."""
+        y_new, err, _ = self._trial(
+            y, jnp.asarray(t, jnp.float64), jnp.asarray(h, jnp.float64), params, self._aux
+        )
+        return y_new, err
+
+    def fixed(self, y: jax.Array, t0: float, t1: float, n_steps: int, params: Params) -> jax.Array:
+        """``n_steps`` equal Rosenbrock steps from ``t0`` to ``t1`` (no error control)."""
+        return self._fixed(
+            jnp.asarray(y, jnp.float64),
+            jnp.asarray(t0, jnp.float64),
+            jnp.asarray(t1, jnp.float64),
+            jnp.asarray(n_steps),
+            params,
+            self._aux,
+        )
+
+    def rhs(self, y: jax.Array, t: float, params: Params) -> jax.Array:
+        """The full right-hand side ``f(y)`` (diffusion + chemotaxis + reaction)."""
+        return self._rhs(
+            jnp.asarray(y, jnp.float64), jnp.asarray(t, jnp.float64), params, self._aux
+        )
+
+    def injure(
+        self, y: jax.Array, damage: jax.Array | np.ndarray, t: float, params: Params
+    ) -> jax.Array:
+        """Apply the model's injury jump with a per-voxel ``damage`` field ``(nx, ny, nz)``."""
+        if self.model.injury is None:
+            raise ValueError(f"model {self.model.name!r} has no injury function")
+        d = jnp.asarray(damage, jnp.float64)
+        if d.shape != self.grid.shape:
+            raise ValueError(f"damage must have the grid shape {self.grid.shape}, got {d.shape}")
+        return self._injure(
+            jnp.asarray(y, jnp.float64), d, jnp.asarray(t, jnp.float64), params, self._aux
+        )
+
+    # implementation ----------------------------------------------------------------
+
+    def _scale(self, y: jax.Array) -> jax.Array:
+        return self._atol + self.options.rtol * jnp.abs(y)
+
+    def _trial_impl(
+        self, y: jax.Array, t: jax.Array, h: jax.Array, params: Params, aux: Any
+    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+        o = self.options
+        res = self.system.step(
+            y, t, h, params, self._scale(y), o.krylov, o.tableau, o.chemotaxis_jacobian, aux
+        )
+        scale = self._atol + o.rtol * jnp.maximum(jnp.abs(y), jnp.abs(res.y))
+        ratio = jnp.abs(res.error) / scale
+        err = jnp.max(ratio) if o.norm == "max" else jnp.sqrt(jnp.mean(ratio**2))
+        if self._nonneg.size:
+            idx = jnp.asarray(self._nonneg)
+            violation = jnp.max(-res.y[idx] / self._atol[idx])
+            err = jnp.where(violation > 1.0, jnp.maximum(err, violation), err)
+        err = jnp.where(jnp.isfinite(err) & res.krylov_converged, err, jnp.inf)
+        return res.y, err, res.krylov_iterations
+
+    def _advance_impl(
+        self,
+        state: StepState,
+        t_stop: jax.Array,
+        params: Params,
+        max_steps: jax.Array,
+        aux: Any,
+    ) -> StepState:
+        o = self.options
+
+        def cond(carry: tuple[StepState, jax.Array]) -> jax.Array:
+            s, n = carry
+            return (s.t < t_stop) & (s.status == STATUS_OK) & (n < max_steps)
+
+        def body(carry: tuple[StepState, jax.Array]) -> tuple[StepState, jax.Array]:
+            s, n = carry
+            remaining = t_stop - s.t
+            clipped = s.dt >= remaining
+            h = jnp.where(clipped, remaining, s.dt)
+            y_new, err, its = self._trial_impl(s.y, s.t, h, params, aux)
+            ok = err <= 1.0
+            factor = jnp.clip(
+                o.safety
+                * jnp.where(err > 0, err, 1e-30) ** (-1.0 / (o.tableau.embedded_order + 1)),
+                o.factor_min,
+                o.factor_max,
+            )
+            factor = jnp.where(ok, factor, jnp.minimum(factor, 0.9))
+            grow_from_proposal = ok & clipped & (factor >= 1.0)
+            dt_next = jnp.where(grow_from_proposal, jnp.maximum(s.dt, factor * h), factor * h)
+            too_small = (~ok) & (dt_next < o.dt_min_days)
+            dt_next = jnp.clip(dt_next, o.dt_min_days, o.dt_max_days)
+            new = StepState(
+                y=jnp.where(ok, y_new, s.y),
+                t=jnp.where(ok, jnp.where(clipped, t_stop, s.t + h), s.t),
+                dt=dt_next,
+                accepted=s.accepted + ok.astype(s.accepted.dtype),
+                rejected=s.rejected + (~ok).astype(s.rejected.dtype),
+                status=jnp.where(too_small, STATUS_STEP_TOO_SMALL, s.status).astype(jnp.int32),
+                krylov_iterations=s.krylov_iterations + its.astype(jnp.int64),
+            )
+            return new, n + 1
+
+        final, _ = jax.lax.while_loop(cond, body, (state, jnp.asarray(0, max_steps.dtype)))
+        return final
+
+    def _fixed_impl(
+        self, y: jax.Array, t0: jax.Array, t1: jax.Array, n: jax.Array, params: Params, aux: Any
+    ) -> jax.Array:
+        h = (t1 - t0) / n
+
+        def body(i: jax.Array, u: jax.Array) -> jax.Array:
+            o = self.options
+            return self.system.step(
+                u,
+                t0 + i * h,
+                h,
+                params,
+                self._scale(u),
+                o.krylov,
+                o.tableau,
+                o.chemotaxis_jacobian,
+                aux,
+            ).y
+
+        return jax.lax.fori_loop(0, n, body, y)
+
+    def _injure_impl(
+        self, y: jax.Array, damage: jax.Array, t: jax.Array, params: Params, aux: Any
+    ) -> jax.Array:
+        assert self.model.injury is not None
+        ctx, axes = voxel_context(self.grid, aux, t)
+        s = self.model.n_species
+        n = self.grid.n_voxels
+        f = jax.vmap(self.model.injury, in_axes=(1, 0, None, axes), out_axes=1)
+        out = f(jnp.reshape(y, (s, n)), jnp.reshape(damage, (n,)), params, ctx)
+        return jnp.reshape(out, y.shape)

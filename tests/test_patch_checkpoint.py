@@ -1,0 +1,136 @@
+"""Checkpoints: an interrupted and resumed patch run equals an uninterrupted one, bit for bit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from needlesim.patch import (
+    Checkpoint,
+    Checkpointing,
+    OutputSpec,
+    PatchGrid,
+    PatchIntegrator,
+    Progress,
+    Session,
+    StepperOptions,
+    channel_damage,
+    simulate_patch,
+)
+from needlesim.patch.testproblems import HealingParameters, healing_model
+
+GRID = PatchGrid.with_layers((8, 8, 8), 20.0, [1, 1, 2, 2, 3, 3, 3, 3])
+PARAMETERS = HealingParameters(d_c=2.0e4, k_c=4.0, p_c=4.0, d_n=500.0, chi=500.0)
+MODEL, PARAMS = healing_model(np.zeros(GRID.shape), PARAMETERS)
+Y0 = PARAMETERS.baseline(GRID)
+OUTPUTS = OutputSpec(field_days=(1.0, 6.0), profile_days=(0.0, 1.0, 2.0, 5.0, 6.0))
+OPTIONS = StepperOptions(rtol=1e-4, atol=1e-7, steps_per_chunk=3)
+
+
+def _punctures(grid: PatchGrid, rng: np.random.Generator) -> np.ndarray:
+    n = 3
+    side = grid.lengths_um[0]
+    return channel_damage(
+        grid, rng.uniform(0, side, n), rng.uniform(0, side, n), rng.uniform(40, 120, n), [40.0]
+    )
+
+
+SESSIONS = (Session(0.0, _punctures), Session(2.0, _punctures))
+
+
+@pytest.fixture(scope="module")
+def integrator() -> PatchIntegrator:
+    return PatchIntegrator(GRID, MODEL, OPTIONS)
+
+
+def _run(integrator: PatchIntegrator, **kwargs: object):  # type: ignore[no-untyped-def]
+    return simulate_patch(
+        GRID,
+        MODEL,
+        Y0,
+        PARAMS,
+        t_end=6.0,
+        sessions=SESSIONS,
+        outputs=OUTPUTS,
+        seed=11,
+        integrator=integrator,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+class Crash(Exception):
+    pass
+
+
+def _crash_after(n: int):  # type: ignore[no-untyped-def]
+    calls = {"n": 0}
+
+    def progress(info: Progress) -> None:
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise Crash(f"simulated crash at t={info.t}")
+
+    return progress
+
+
+@pytest.mark.parametrize("crash_after", [2, 9])
+def test_resumed_run_equals_uninterrupted_run_bit_for_bit(
+    integrator: PatchIntegrator, tmp_path: Path, crash_after: int
+) -> None:
+    reference = _run(integrator)
+    path = tmp_path / "run.ckpt.npz"
+    with pytest.raises(Crash):
+        _run(
+            integrator,
+            checkpoint=Checkpointing(path, every_s=0.0),
+            progress=_crash_after(crash_after),
+        )
+    assert path.exists()
+    saved = Checkpoint.load(path)
+    assert 0.0 < saved.t < 6.0
+    resumed = _run(integrator, checkpoint=Checkpointing(path, every_s=0.0))
+    assert resumed.stats["resumed_from_day"] == saved.t
+    assert resumed.t_final == reference.t_final
+    assert np.array_equal(resumed.y_final, reference.y_final)
+    for kind in ("field", "profile"):
+        assert resumed.times[kind] == reference.times[kind]
+        for a, b in zip(resumed.data[kind], reference.data[kind], strict=True):
+            assert np.array_equal(a, b)
+    assert resumed.stats["accepted_steps"] == reference.stats["accepted_steps"]
+    assert resumed.stats["sessions"] == 2
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_checkpoint_of_another_run_is_refused(integrator: PatchIntegrator, tmp_path: Path) -> None:
+    path = tmp_path / "run.ckpt.npz"
+    _run(integrator, checkpoint=Checkpointing(path, every_s=1e9))  # saves after each session
+    assert path.exists()
+    with pytest.raises(ValueError, match="another run"):
+        simulate_patch(
+            GRID,
+            MODEL,
+            Y0,
+            PARAMS,
+            t_end=6.0,
+            sessions=SESSIONS,
+            outputs=OUTPUTS,
+            seed=12,  # a different seed: a different run
+            integrator=integrator,
+            checkpoint=Checkpointing(path),
+        )
+
+
+def test_sessions_jump_the_state_and_outputs_are_right_continuous(
+    integrator: PatchIntegrator,
+) -> None:
+    result = _run(integrator)
+    days, profiles = result.profiles()
+    assert list(days) == [0.0, 1.0, 2.0, 5.0, 6.0]
+    # day 0 output is after the first session: collagen is already destroyed
+    baseline = PARAMETERS.m0
+    assert profiles[0, 2].min() < baseline
+    assert result.stats["sessions"] == 2
+    # the growth factor released at day 2 shows in the day-2 output
+    assert profiles[2, 0].max() > profiles[1, 0].max()

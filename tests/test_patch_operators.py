@@ -1,0 +1,111 @@
+"""Discrete operators of the patch level: diffusion, chemotaxis, GMRES, Rosenbrock tableaus."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from needlesim.patch import Chemotaxis, DiffusionOperator, PatchGrid, PatchModel, lateral_symbol
+from needlesim.patch.chemotaxis import ChemotaxisOperator
+from needlesim.patch.diffusion import face_diffusivity
+from needlesim.patch.krylov import gmres
+from needlesim.patch.rosenbrock import TABLEAUS
+
+GRID = PatchGrid.with_layers((6, 8, 10), (10.0, 12.0, 8.0), [1, 1, 2, 2, 2, 3, 3, 3, 3, 4])
+D_LAYERS = np.array([[0.0, 50.0, 400.0, 200.0, 0.0], [10.0, 10.0, 30.0, 5.0, 5.0]])
+
+
+def _random(shape: tuple[int, ...], seed: int = 0) -> jax.Array:
+    return jnp.asarray(np.random.default_rng(seed).uniform(0.5, 1.5, shape))
+
+
+def test_face_diffusivity_is_the_harmonic_mean_with_closed_walls() -> None:
+    faces = face_diffusivity(np.array([[1.0, 3.0, 0.0, 2.0]]))
+    np.testing.assert_allclose(faces, [[0.0, 1.5, 0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("lateral", ["fd2", "spectral"])
+def test_diffusion_conserves_mass_and_the_solve_inverts(lateral: str) -> None:
+    op = DiffusionOperator.for_species(GRID, D_LAYERS, lateral)  # type: ignore[arg-type]
+    u = _random((2, *GRID.shape))
+    au = op.apply(u)
+    np.testing.assert_allclose(jnp.sum(au, axis=(1, 2, 3)), 0.0, atol=1e-9)
+    shift = -jnp.asarray(np.random.default_rng(1).uniform(0.0, 3.0, (2, GRID.nz)))
+    a = 0.37
+    x = op.solve_shifted(u, a, shift)
+    residual = x - a * (op.apply(x) + shift[:, None, None, :] * x) - u
+    assert float(jnp.max(jnp.abs(residual))) < 1e-10
+
+
+def test_fd2_stencil_matches_the_real_space_laplacian() -> None:
+    op = DiffusionOperator(GRID, np.ones((1, GRID.nz)))
+    u = _random((1, *GRID.shape), seed=2)
+    dx, dy, dz = GRID.spacing_um
+    lap = (np.roll(u, 1, 1) + np.roll(u, -1, 1) - 2 * u) / dx**2
+    lap += (np.roll(u, 1, 2) + np.roll(u, -1, 2) - 2 * u) / dy**2
+    up = np.concatenate([u[..., :1], u[..., :-1]], axis=-1)  # ghost = mirror (no flux)
+    down = np.concatenate([u[..., 1:], u[..., -1:]], axis=-1)
+    lap += (up + down - 2 * u) / dz**2
+    np.testing.assert_allclose(op.apply(u), lap, atol=1e-12)
+
+
+def test_spectral_symbol_is_exact_for_a_fourier_mode() -> None:
+    grid = PatchGrid.uniform((16, 8, 1), 5.0)
+    x = grid.x_um[:, None, None]
+    k = 2 * np.pi * 3 / grid.lengths_um[0]
+    u = jnp.asarray(np.broadcast_to(np.cos(k * x), grid.shape)[None])
+    op = DiffusionOperator(grid, np.full((1, 1), 7.0), "spectral")
+    np.testing.assert_allclose(op.apply(u), -7.0 * k**2 * u, atol=1e-10)
+    assert lateral_symbol(grid, "spectral").shape == (16, 5)
+
+
+def test_chemotaxis_conserves_cells_and_moves_them_uphill() -> None:
+    model = PatchModel(("c", "n"), [0.0, 0.0], chemotaxis=(Chemotaxis(1, 0, 20.0),))
+    op = ChemotaxisOperator.for_model(GRID, model)
+    c = jnp.asarray(np.broadcast_to(GRID.x_um[:, None, None] / 60.0, GRID.shape))
+    n = _random(GRID.shape, seed=3)
+    tendency = op.apply(jnp.stack([c, n]))[0]
+    assert float(jnp.abs(jnp.sum(tendency))) < 1e-10
+    # uniform cells on a gradient: a flux to +x, so the cells pile up where c peaks
+    flat = op.apply(jnp.stack([c, jnp.ones(GRID.shape)]))[0]
+    assert float(flat[-1].mean()) > 0 > float(flat[0].mean())
+    jac = op.frozen_upwind(jnp.stack([c, n]))
+    assert float(jnp.abs(jnp.sum(jac(jnp.stack([c, n]))))) < 1e-10
+
+
+def test_chemotaxis_rejects_moving_attractants() -> None:
+    with pytest.raises(ValueError):
+        PatchModel(
+            ("a", "b"),
+            [1.0, 1.0],
+            chemotaxis=(Chemotaxis(0, 1, 1.0), Chemotaxis(1, 0, 1.0)),
+        )
+
+
+def test_gmres_solves_a_preconditioned_system() -> None:
+    rng = np.random.default_rng(0)
+    mat = jnp.asarray(np.eye(30) * 4 + rng.normal(size=(30, 30)) * 0.3)
+    b = jnp.asarray(rng.normal(size=30))
+    diag = jnp.diagonal(mat)
+    x, info = gmres(
+        lambda v: mat @ v, lambda r: r / diag, b, target=1e-12, restart=10, max_restarts=10
+    )
+    assert bool(info.converged)
+    np.testing.assert_allclose(mat @ x, b, atol=1e-10)
+    zero, info0 = gmres(lambda v: mat @ v, lambda r: r, jnp.zeros(30), target=1e-12)
+    assert int(info0.iterations) == 0 and float(jnp.abs(zero).max()) == 0.0
+
+
+@pytest.mark.parametrize("name", sorted(TABLEAUS))
+def test_tableaus_are_l_stable_and_consistent(name: str) -> None:
+    tab = TABLEAUS[name]
+    assert abs(tab.stability(-1e9)) < 1e-6  # L-stable
+    assert all(abs(tab.stability(1j * w)) <= 1 + 1e-12 for w in np.logspace(-3, 6, 50))
+    assert tab.b.sum() == pytest.approx(1.0)
+    assert tab.b_hat.sum() == pytest.approx(1.0)
+    # second-order condition sum b_i beta'_i = 1/2 - gamma
+    beta = tab.alpha + tab.gamma
+    beta_prime = (beta - np.diag(np.diag(beta))).sum(axis=1)
+    assert tab.b @ beta_prime == pytest.approx(0.5 - tab.gamma_diag)
