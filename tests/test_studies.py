@@ -79,6 +79,26 @@ measurements:
     assert second["measured"] is None and 0.0 <= second["mean"] <= 1.0
 
 
+def test_validate_folder_json(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        """
+name: a
+population: {n: 4, fitzpatrick: [5, 6], region: cheek, indication: atrophic_acne_scars}
+protocol: {device: {type: roller, needle_length_mm: 1.5}, sessions: 1}
+measurements:
+  - {observable: pih_incidence, day: 30, value: 0.2}
+  - {observable: collagen_III_change_pct, day: 30}
+"""
+    )
+    result = CliRunner().invoke(app, ["validate", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)  # only measured values are compared
+    assert row["observable"] == "pih_incidence" and isinstance(row["inside"], bool)
+    assert row["error"] == pytest.approx(row["predicted"] - 0.2)
+    empty = CliRunner().invoke(app, ["validate", str(tmp_path / "none")])
+    assert empty.exit_code == 2
+
+
 def test_same_seed_same_numbers() -> None:
     study = validate(
         Study,

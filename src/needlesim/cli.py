@@ -224,9 +224,10 @@ def params(
         return
     table = Table(title=f"needlesim parameters ({len(rows)})", show_lines=False)
     table.add_column("name", no_wrap=True)
-    for column in ("value", "unit", "range"):
-        table.add_column(column)
-    table.add_column("source", overflow="fold", ratio=1)
+    table.add_column("value", no_wrap=True)
+    table.add_column("unit", max_width=16)
+    table.add_column("range", no_wrap=True)
+    table.add_column("source", overflow="fold", min_width=30)
     for row in rows:
         table.add_row(
             row.name, f"{row.value:.4g}", row.unit, f"{row.lo:.3g}-{row.hi:.3g}", row.source
@@ -348,6 +349,7 @@ def main() -> None:
 
 def _register_subcommands() -> None:
     """Commands that live with their layer (scale, sensitivity, planning)."""
+    from .calibration import register as register_calibrate
     from .planning import register as register_plan
     from .scale import register as register_cohort
     from .sensitivity import register as register_sensitivity
@@ -355,6 +357,7 @@ def _register_subcommands() -> None:
     register_cohort(app)
     register_sensitivity(app)
     register_plan(app)
+    register_calibrate(app)
 
 
 _register_subcommands()

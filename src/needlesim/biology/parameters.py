@@ -15,6 +15,13 @@ Build parameter sets with:
 * :meth:`Parameters.from_array` / :meth:`Parameters.to_array` - a matrix
   ``(..., n)`` against a list of names (Sobol designs, optimisers);
 * :func:`registry` - the table rows ``(name, value, unit, lo, hi, source)``.
+
+Calibration: ``needlesim calibrate`` writes the fitted values, with their
+provenance, to ``data/fitted.yaml`` (:func:`fitted_set`). Where that file
+exists its kinetic values replace the registry's by default: their rows read
+``fitted: needlesim calibrate ... to <targets>`` and keep the prior value and
+source. ``registry(fitted=False)`` / ``default_parameters(fitted=False)`` give
+the prior (uncalibrated) set.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from jax import Array
 from numpy.typing import ArrayLike, NDArray
 
 _KINDS = ("source", "fitted", "assumption")
+FITTED_FILE = "fitted.yaml"
+"""The packaged calibration result in ``needlesim/data`` (written by ``needlesim calibrate``)."""
 
 
 class ParameterRow(NamedTuple):
@@ -207,8 +216,49 @@ def _raw() -> dict[str, dict[str, Any]]:
 
 
 @cache
-def registry() -> tuple[ParameterRow, ...]:
-    """The registry rows, in order; checks each entry (range, exactly one source kind)."""
+def fitted_set() -> dict[str, Any]:
+    """The packaged calibration result (``data/fitted.yaml``), or ``{}`` if there is none.
+
+    ``parameters`` maps each fitted name to ``{kind: kinetic | observation,
+    value, start, bounds, informed_by, ...}``; the rest is provenance (see
+    :mod:`needlesim.calibration`).
+    """
+    path = resources.files("needlesim.data").joinpath(FITTED_FILE)
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text("utf-8")) or {}
+    if not isinstance(data, dict) or not isinstance(data.get("parameters", {}), dict):
+        raise ValueError(f"{FITTED_FILE}: expected a mapping with a 'parameters' mapping")
+    return data
+
+
+def fitted_values(kind: str) -> dict[str, tuple[float, str]]:
+    """``{name: (value, provenance)}`` of the packaged fitted parameters of ``kind``.
+
+    ``kind`` is ``"kinetic"`` (this registry) or ``"observation"``
+    (``data/outcomes.yaml``). The provenance names the command, date, version
+    and the targets that inform the value.
+    """
+    data = fitted_set()
+    when = f"{data.get('date', '?')}, needlesim {data.get('needlesim_version', '?')}"
+    out = {}
+    for name, entry in (data.get("parameters") or {}).items():
+        if entry.get("kind") != kind:
+            continue
+        targets = ", ".join(entry.get("informed_by") or []) or "the calibration targets"
+        text = f"needlesim calibrate ({when}; {FITTED_FILE}) to {targets}"
+        out[str(name)] = (float(entry["value"]), text)
+    return out
+
+
+@cache
+def registry(fitted: bool = True) -> tuple[ParameterRow, ...]:
+    """The registry rows, in order; checks each entry (range, exactly one source kind).
+
+    With ``fitted`` (default) the values of the packaged calibration
+    (:func:`fitted_values`) replace the registry's; ``fitted=False`` gives the
+    prior values of ``data/parameters.yaml``.
+    """
     rows = []
     for name, entry in _raw().items():
         kinds = [k for k in _KINDS if k in entry]
@@ -236,12 +286,37 @@ def registry() -> tuple[ParameterRow, ...]:
         missing = sorted(set(PARAMETER_NAMES) - set(names))
         extra = sorted(set(names) - set(PARAMETER_NAMES))
         raise ValueError(f"parameters.yaml and Parameters differ: missing {missing}, extra {extra}")
-    return tuple(rows)
+    return tuple(_with_fitted(rows) if fitted else rows)
 
 
-def default_parameters() -> Parameters:
-    """The registry values as a :class:`Parameters` of float64 scalars."""
-    return Parameters(**{r.name: jnp.asarray(r.value, dtype=jnp.float64) for r in registry()})
+def _with_fitted(rows: list[ParameterRow]) -> list[ParameterRow]:
+    """``rows`` with the packaged fitted values in place (kind ``fitted``, prior kept)."""
+    fitted = fitted_values("kinetic")
+    unknown = sorted(set(fitted) - set(PARAMETER_NAMES))
+    if unknown:
+        raise ValueError(f"{FITTED_FILE}: unknown kinetic parameter(s) {unknown}")
+    out = []
+    for row in rows:
+        if row.name not in fitted:
+            out.append(row)
+            continue
+        value, text = fitted[row.name]
+        if not row.lo <= value <= row.hi:
+            raise ValueError(
+                f"{FITTED_FILE}: {row.name} = {value} outside its range [{row.lo}, {row.hi}]"
+            )
+        source = f"fitted: {text}; prior {row.value:.4g} ({row.source})"
+        out.append(row._replace(value=value, source=source, kind="fitted"))
+    return out
+
+
+def default_parameters(fitted: bool = True) -> Parameters:
+    """The registry values as a :class:`Parameters` of float64 scalars.
+
+    ``fitted=False``: the prior values, without the packaged calibration.
+    """
+    rows = registry(fitted)
+    return Parameters(**{r.name: jnp.asarray(r.value, dtype=jnp.float64) for r in rows})
 
 
 def parameter_ranges(names: Sequence[str] | None = None) -> NDArray[np.float64]:

@@ -1,4 +1,10 @@
-"""Parameters of the observation models, from ``data/outcomes.yaml`` (+ fitted overrides)."""
+"""Parameters of the observation models, from ``data/outcomes.yaml`` (+ fitted overrides).
+
+The entries marked ``calibrate: true`` are refitted by ``needlesim calibrate``,
+which writes them to ``data/fitted.yaml``; where that file exists its values
+replace those of ``outcomes.yaml`` by default (``from_data(fitted=False)``: the
+prior values). :func:`fitted_sources` says which values are fitted, to what.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from ..biology.parameters import fitted_values
 from ..config import Severity
 
 
@@ -38,7 +45,11 @@ class OutcomeParameters:
     pih_log_sd: float
 
     @classmethod
-    def from_data(cls, overrides: Mapping[str, Any] | None = None) -> OutcomeParameters:
+    def from_data(
+        cls, overrides: Mapping[str, Any] | None = None, fitted: bool = True
+    ) -> OutcomeParameters:
+        """``outcomes.yaml``, then the packaged fitted values (unless ``fitted=False``),
+        then ``overrides``."""
         d = outcome_data()
         params = cls(
             scar_fill_gain=float(d["scar_fill_gain"]["value"]),
@@ -57,6 +68,12 @@ class OutcomeParameters:
             pih_threshold=float(d["pih_threshold"]["value"]),
             pih_log_sd=float(d["pih_log_sd"]["value"]),
         )
+        calibrated: dict[str, Any] = {k: v for k, (v, _) in fitted_values("observation").items()}
+        unknown = sorted(set(calibrated) - {name for name, _, _ in calibratable()})
+        if unknown:
+            raise ValueError(f"fitted.yaml: {unknown} are not calibratable observation parameters")
+        if fitted and calibrated:
+            params = replace(params, **calibrated)
         return replace(params, **(overrides or {}))
 
     def depth_factor(self, severity: Severity | str) -> float:
@@ -70,3 +87,8 @@ def calibratable() -> list[tuple[str, float, float]]:
         for name, entry in outcome_data().items()
         if isinstance(entry, dict) and entry.get("calibrate")
     ]
+
+
+def fitted_sources() -> dict[str, str]:
+    """``{name: provenance}`` of the observation parameters taken from ``data/fitted.yaml``."""
+    return {k: f"fitted: {text}" for k, (_, text) in fitted_values("observation").items()}

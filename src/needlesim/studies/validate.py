@@ -26,7 +26,7 @@ class ValidationRow:
     @property
     def inside(self) -> bool:
         """Whether the measured value lies in the predicted 95 % range."""
-        return self.p2_5 <= self.measured <= self.p97_5
+        return bool(self.p2_5 <= self.measured <= self.p97_5)
 
 
 def study_files(folder: str | Path) -> list[Path]:

@@ -1,0 +1,66 @@
+"""Calibration: fit the free parameters to published data, through the JAX model.
+
+* :mod:`~needlesim.calibration.targets` - measured values of a folder of
+  studies, each with a justified tolerance (``tolerances.yaml``);
+* :mod:`~needlesim.calibration.cohort` - each study's fixed virtual cohort as
+  solver inputs of one shared shape;
+* :mod:`~needlesim.calibration.observables` - the observation models in JAX
+  (differentiable twins of :mod:`needlesim.outcomes`);
+* :mod:`~needlesim.calibration.model` - free parameters -> cohort means, with
+  the forward-mode Jacobian through the solver;
+* :mod:`~needlesim.calibration.problem` - the free parameters and the residuals
+  ``(predicted - measured) / tolerance``;
+* :mod:`~needlesim.calibration.fit` - bounded Gauss-Newton on the log-parameters;
+* :mod:`~needlesim.calibration.output` - ``fitted.yaml`` with its provenance,
+  the report (table, PNG, JSON);
+* :func:`calibrate` - all of it (``needlesim calibrate``, :func:`register`).
+
+The packaged result, ``needlesim/data/fitted.yaml``, is read by
+:func:`needlesim.biology.registry` and
+:meth:`needlesim.outcomes.OutcomeParameters.from_data`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .fit import FitResult, fit
+from .problem import (
+    DEFAULT_KINETIC,
+    CalibrationProblem,
+    FreeParameter,
+    build_problem,
+    evaluate_targets,
+    free_parameters,
+)
+from .run import Calibration, calibrate, packaged_fitted_path
+from .targets import Target, Tolerance, load_targets
+
+if TYPE_CHECKING:
+    import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``calibrate`` command to ``app`` (see :mod:`needlesim.calibration.cli`)."""
+    from .cli import register as _register
+
+    _register(app)
+
+
+__all__ = [
+    "DEFAULT_KINETIC",
+    "Calibration",
+    "CalibrationProblem",
+    "FitResult",
+    "FreeParameter",
+    "Target",
+    "Tolerance",
+    "build_problem",
+    "calibrate",
+    "evaluate_targets",
+    "fit",
+    "free_parameters",
+    "load_targets",
+    "packaged_fitted_path",
+    "register",
+]

@@ -1,0 +1,91 @@
+"""The JAX observation models equal the NumPy ones (what `validate` and `study run` use)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from needlesim.calibration.cohort import pad_cohort
+from needlesim.calibration.model import CohortArrays, Setup, solve
+from needlesim.calibration.observables import ObservationParams, compute_observables
+from needlesim.calibration.observables import episode_duration as jax_episode_duration
+from needlesim.config import Observable
+from needlesim.outcomes import OutcomeParameters, Trajectory
+from needlesim.outcomes import compute_observables as numpy_observables
+from needlesim.outcomes.observables import episode_duration
+from needlesim.studies import evaluate_batch, patient_table
+from needlesim.studies.defaults import with_study_defaults
+from test_calibration_support import problem
+
+
+def test_episode_duration_matches_numpy_on_synthetic_signals() -> None:
+    t = np.concatenate([[0.0], np.geomspace(0.01, 7.0, 40)])
+    rng = np.random.default_rng(3)
+    decay = 1.0 + rng.uniform(0.5, 3.0, (6, 1)) * np.exp(-t[None, :] / rng.uniform(0.1, 3, (6, 1)))
+    signal = np.vstack([decay, np.full((1, t.size), 5.0), np.ones((1, t.size))])
+    threshold = np.full(signal.shape[0], 1.5)
+    expected = episode_duration(t, signal, threshold)
+    window = jnp.ones(t.size, dtype=bool)
+    got = jax_episode_duration(jnp.asarray(t), jnp.asarray(signal), jnp.asarray(threshold), window)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert expected[-2] == pytest.approx(7.0) and expected[-1] == 0.0  # censored, absent
+
+
+def test_jax_observables_equal_numpy_on_a_simulated_course() -> None:
+    """Every observable on every saved day, for a padded two-session course."""
+    prob = problem()
+    cohort = prob.cohorts[0]  # two sessions, padded to three
+    assert cohort.n_sessions < cohort.session_days.size
+    arrays = CohortArrays.of(cohort, [cohort.out_days[0]])
+    setup = Setup((), (), cohort.factor_names)
+    solved = np.asarray(solve(prob.base, jnp.zeros(0), setup, arrays))
+    states, rest = solved[:, :-1], solved[:, -1]
+    params = OutcomeParameters.from_data(fitted=False)
+    traj = Trajectory(
+        days=cohort.save_days,
+        state=states,
+        baseline=rest,
+        thickness_um=cohort.thickness_um,
+        session_days=cohort.session_days[: cohort.n_sessions],
+    )
+    expected = numpy_observables(traj, cohort.severity, params)
+    got = compute_observables(
+        jnp.asarray(states),
+        jnp.asarray(rest),
+        jnp.asarray(cohort.thickness_um),
+        jnp.asarray(cohort.save_days),
+        jnp.asarray(cohort.session_days),
+        ObservationParams.of(params, cohort.severity),
+    )
+    assert set(got) == {o.value for o in Observable}
+    for name, value in expected.items():
+        np.testing.assert_allclose(got[name], value, rtol=1e-9, atol=1e-9, err_msg=name)
+    ery = expected[Observable.erythema_duration_days]
+    assert ery.max() > 0.1  # the durations are exercised, not all zero
+
+
+def test_padding_is_inert() -> None:
+    prob = problem()
+    cohort = prob.cohorts[2]
+    wider = pad_cohort(cohort, cohort.weights.size + 2, cohort.session_days.size + 1, 256)
+    assert wider.weights[-2:].sum() == 0.0
+    assert np.all(wider.session_days[cohort.session_days.size :] > cohort.save_days.max())
+
+
+def test_calibration_cohort_means_equal_the_study_runner() -> None:
+    """The fit evaluates the same cohort and model as `needlesim study run` / `validate`."""
+    prob = problem()
+    before = prob.predictions(prob.start)
+    for target, value in zip(prob.targets, before, strict=True):
+        if target.study.name != "scar-score":
+            continue
+        study = with_study_defaults(target.study)
+        table = evaluate_batch(
+            patient_table(study),
+            study.protocol,
+            days=[target.day],
+            params=prob.base,
+            outcome_params=prob.outcome_base,
+        )
+        assert value == pytest.approx(table[target.observable].mean(), rel=1e-6, abs=1e-9)
