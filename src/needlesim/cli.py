@@ -175,10 +175,29 @@ def simulate(
     Writes trajectories.zarr, summary.json, PNG plots and report.html.
     """
     run = load(RunConfig, config)
+    from .config import Fidelity
+
+    folder = out_dir or _default_out(config)
+    if run.simulation.fidelity == Fidelity.patch:
+        from .patch_course import simulate_patch_course, write_patch_course
+
+        with err.status(f"simulating {run.name} on a 3D patch"):
+            patch_data = write_patch_course(simulate_patch_course(run), folder)
+        if as_json:
+            sys.stdout.write(json.dumps(patch_data) + "\n")
+            return
+        agree = ", ".join(
+            f"{k} {v:+.1%}" for k, v in patch_data["layered_agreement"].items() if k != "day"
+        )
+        out.print(
+            f"patch {patch_data['grid']['shape']} in {patch_data['runtime_s']:.1f} s; "
+            f"vs layered on day {patch_data['end_day']:g}: {agree}"
+        )
+        out.print(f"wrote {folder}/summary.json, patch.zarr, PNGs and a .vti")
+        return
     from .course import simulate_course
     from .report.course import write_course
 
-    folder = out_dir or _default_out(config)
     with err.status(f"simulating {run.name} ({run.protocol.session_count} sessions)"):
         result = simulate_course(run)
         data = write_course(result, folder)
