@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..anatomy import skin_profile
+from ..anatomy import SkinProfile, skin_profile
 from ..biology import Covariates, Parameters, SessionInjury, default_parameters
 from ..config import Protocol, Sex
 from ..course import save_days
@@ -68,16 +68,23 @@ def individual_factors(seeds: Sequence[int], spread: Mapping[str, float]) -> dic
     return out
 
 
-def _injuries(patients: pd.DataFrame, protocol: Protocol) -> tuple[FloatArray, SessionInjury]:
+def _skins(patients: pd.DataFrame) -> list[SkinProfile]:
+    """Each patient's skin, from region, sex and age."""
+    return [
+        skin_profile(r.region, Sex.female if r.female else Sex.male, r.age_years)
+        for r in patients.itertuples(index=False)
+    ]
+
+
+def _injuries(skins: list[SkinProfile], protocol: Protocol) -> tuple[FloatArray, SessionInjury]:
     """Session days and per-patient injuries ``[patients, sessions, ...]``."""
     schedule = protocol.schedule()
     if not schedule:
-        n = len(patients)
+        n = len(skins)
         none = SessionInjury.none(1)
         return np.zeros(1), SessionInjury(*(jnp.broadcast_to(x, (n, *x.shape)) for x in none))
     per_patient = []
-    for row in patients.itertuples(index=False):
-        skin = skin_profile(row.region, Sex.female if row.female else Sex.male, row.age_years)
+    for skin in skins:
         doses = [expected_injury(s.device, skin) for s in schedule]
         per_patient.append(
             (
@@ -112,7 +119,8 @@ def evaluate_batch(
     if n == 0:
         return pd.DataFrame(columns=["patient_id", "day"])
     out_days = np.sort(np.asarray(default_days(protocol) if days is None else days, dtype=float))
-    session_days, injuries = _injuries(patients, protocol)
+    skins = _skins(patients)
+    session_days, injuries = _injuries(skins, protocol)
     end = float(max(out_days.max(), session_days.max()))
     saved = save_days(out_days, session_days if protocol.session_count else np.zeros(0), end)
     saved = np.concatenate([saved, np.full(-saved.size % SAVE_QUANTUM, saved[-1])])
@@ -129,10 +137,6 @@ def evaluate_batch(
         values[name] = np.asarray(given, dtype=np.float64)[pad]
     batch_params = base.replace(**values) if values else base
 
-    skins = [
-        skin_profile(r.region, Sex.female if r.female else Sex.male, r.age_years)
-        for r in patients.itertuples(index=False)
-    ]
     thickness = np.asarray([s.thickness_um for s in skins], dtype=np.float64)
     cov = Covariates(
         jnp.asarray(thickness[pad]),
