@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from needlesim.calibration import fit, register
 from needlesim.calibration.output import print_report, write_fitted, write_report
+from needlesim.outcomes import OutcomeParameters
 from test_calibration_support import FREE, problem, synthetic_problem, truth
 
 
@@ -31,7 +32,9 @@ def test_jacobian_matches_finite_differences() -> None:
         # atol: a parameter that does not enter an observable (fgf_resident_share and the
         # scar score) still moves the adaptive steps, ~1e-7 in the value, 1e-3 after / 2h
         np.testing.assert_allclose(jac[:, j], fd, rtol=2e-3, atol=1e-3, err_msg=name)
-    assert np.any(np.abs(jac[:, FREE.index("erythema_threshold_fold")]) > 0.1)
+    # the flare lasts tau ln(D_s / theta_f): d duration / d ln theta_f = -tau exactly
+    tau = OutcomeParameters.from_data().erythema_flare_time_constant_days
+    assert jac[:, FREE.index("erythema_flare_threshold")].min() == pytest.approx(-tau, rel=1e-6)
     assert np.any(np.abs(jac[:, FREE.index("fgf_resident_share")]) > 0.1)
 
 

@@ -19,11 +19,11 @@ from needlesim.calibration import CalibrationProblem, Target, Tolerance, build_p
 from needlesim.calibration.problem import FreeParameter, free_parameters
 from needlesim.config import Study, validate
 
-FREE = ("fgf_resident_share", "scar_score_gain", "erythema_threshold_fold", "pih_threshold")
+FREE = ("fgf_resident_share", "scar_score_gain", "erythema_flare_threshold", "pih_threshold")
 TRUTH = {
     "fgf_resident_share": 0.3,
     "scar_score_gain": 3.0,
-    "erythema_threshold_fold": 2.0,
+    "erythema_flare_threshold": 0.02,
     "pih_threshold": 0.6,
 }
 """Parameter values that generate the synthetic targets (the priors are the start)."""

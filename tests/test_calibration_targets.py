@@ -15,16 +15,7 @@ from needlesim.outcomes.parameters import fitted_sources
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies" / "calibration"
 
-KNOWN_GAPS = {
-    "hk-2018-erythema": (
-        "structural: the papillary cytokine fold peaks on day 1.3, so no threshold gives an "
-        "episode of hours (the fitted threshold sits at its upper bound, 2.7 days)"
-    ),
-    "majid-2009-scar-grade": (
-        "Majid (4 sessions, -1.61 grades) wants more scar improvement than the picrosirius "
-        "study (7 sessions, -40 % score) allows with one score gain"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 """Targets the model cannot meet; strict xfails: they fail loudly once they are met."""
 
 

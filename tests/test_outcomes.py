@@ -110,21 +110,48 @@ def test_channel_closure_is_an_exponential_time_constant() -> None:
     assert hours == pytest.approx(expected, rel=1e-3)
 
 
-def test_durations_restart_at_each_session() -> None:
+def test_inflammatory_erythema_restarts_at_each_session() -> None:
     days = np.linspace(0, 20, 2001)
 
     def edit(state, d):
         since = np.where(d >= 10, d - 10, d)
-        amp = np.where(d >= 10, 4.0, 2.0)
+        amp = np.where(d >= 10, 12.0, 8.0)
         state[:, :, PD, S.cytokines] = 1 + amp * np.exp(-since)
 
     params = OutcomeParameters.from_data()
     ery = compute_observables(make(days, edit, sessions=(0.0, 10.0)), "moderate", params)[
         Observable.erythema_duration_days
     ][0]
-    thr = params.erythema_threshold_fold
-    assert ery[5] == pytest.approx(np.log(2.0 / (thr - 1)), rel=1e-3)
-    assert ery[-1] == pytest.approx(np.log(4.0 / (thr - 1)), rel=1e-3)
+    thr = params.erythema_inflammatory_fold
+    assert ery[5] == pytest.approx(np.log(8.0 / (thr - 1)), rel=1e-3)
+    assert ery[-1] == pytest.approx(np.log(12.0 / (thr - 1)), rel=1e-3)
+
+
+def test_flare_lasts_tau_log_damage_over_threshold() -> None:
+    """Acute flare: tau ln(D_s / theta_f), D_s the thickness-weighted superficial damage."""
+    days = np.linspace(0, 20, 201)
+    ve, pd = THICK[0, VE], THICK[0, PD]
+
+    def edit(state, d):
+        since = np.where(d >= 10, d - 10, d)
+        state[:, :, VE, S.damage] = np.where(d >= 10, 0.4, 0.1) * np.exp(-0.5 * since)
+        state[:, :, PD, S.damage] = np.where(d >= 10, 0.2, 0.05) * np.exp(-0.5 * since)
+
+    params = OutcomeParameters.from_data()
+    ery = compute_observables(make(days, edit, sessions=(0.0, 10.0)), "moderate", params)[
+        Observable.erythema_duration_days
+    ][0]
+    tau, theta = params.erythema_flare_time_constant_days, params.erythema_flare_threshold
+    for row, (d_ve, d_pd) in ((5, (0.1, 0.05)), (-1, (0.4, 0.2))):
+        peak = (ve * d_ve + pd * d_pd) / (ve + pd)
+        assert ery[row] == pytest.approx(tau * np.log(peak / theta), rel=1e-9)
+    assert ery[-1] > ery[5]  # more damage, longer erythema
+
+    def faint(state, d):
+        state[:, :, PD, S.damage] = 0.5 * theta * np.exp(-d)
+
+    none = compute_observables(make(days, faint), "moderate", params)
+    np.testing.assert_allclose(none[Observable.erythema_duration_days], 0.0)
 
 
 def test_episode_duration_censored_and_absent() -> None:

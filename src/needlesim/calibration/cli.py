@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--free",
                 help="Kinetic parameter to fit besides the observation gains and thresholds "
-                "(repeat; default: fgf_resident_share).",
+                "(repeat; default: fgf_resident_share and fibroblast_turnover_rate).",
             ),
         ] = None,
         tolerances: Annotated[

@@ -9,10 +9,13 @@ observation parameters:
   over the papillary and reticular dermis;
 * scar depth ``max(-g_fill / f_sev * dDermis%, -100)``, scar score
   ``max(-g_score / f_sev * dPapillary%, -100)``, grade
-  ``max(G_0 dScore% / 100, 1 - G_0)``: linear in the gains;
+  ``max(G_0 max(-g_grade / f_sev * dPapillary%, -100) / 100, 1 - G_0)``: linear
+  in the gains;
 * PIH ``Phi(ln(max_{s <= t} Pg(s) / theta) / sigma)`` with a running maximum
   (:func:`jax.lax.cummax`);
-* episode durations (erythema, channel closure): the time from a session until
+* erythema flare ``tau max(0, ln(max_window D_s / theta_f))``, smooth in
+  ``theta_f`` and the states;
+* episode durations (inflammatory erythema, channel closure): the time from a session until
   the signal falls back under its threshold, the crossing interpolated
   linearly between saved days,
 
@@ -56,12 +59,15 @@ class ObservationParams(NamedTuple):
 
     scar_fill_gain: Array
     scar_score_gain: Array
+    scar_grade_gain: Array
     depth_factor: Array
     goodman_baron_grade: Array
     lemperle_grade: Array
     elasticity_weight_collagen_I: Array
     elasticity_weight_tropoelastin: Array
-    erythema_threshold_fold: Array
+    erythema_flare_threshold: Array
+    erythema_flare_time_constant_days: Array
+    erythema_inflammatory_fold: Array
     channel_closed_fraction: Array
     pih_threshold: Array
     pih_log_sd: Array
@@ -152,6 +158,24 @@ def per_session(
     return out
 
 
+def superficial_damage(state: Array, thickness_um: Array) -> Array:
+    """Thickness-weighted damage index of the viable epidermis and papillary dermis, ``[B, T]``."""
+    h = thickness_um[:, jnp.array([VE, PD])]
+    d = state[:, :, jnp.array([VE, PD]), S.damage]
+    return jnp.einsum("btl,bl->bt", d, h) / h.sum(axis=1)[:, None]
+
+
+def per_session_peak(days: Array, session_days: Array, signal: Array) -> Array:
+    """Per saved day, the maximum of ``signal`` over the latest session's window (0 before)."""
+    ends = jnp.concatenate([session_days[1:], jnp.array([jnp.inf])])
+    out = jnp.zeros(signal.shape)
+    for s in range(session_days.shape[0]):
+        window = (days >= session_days[s]) & (days < ends[s])
+        peak = jnp.max(jnp.where(window[None, :], signal, -jnp.inf), axis=1)
+        out = jnp.where(window[None, :], peak[:, None], out)
+    return out
+
+
 def compute_observables(
     state: Array,
     baseline: Array,
@@ -197,8 +221,11 @@ def compute_observables(
         -p.scar_score_gain / p.depth_factor * out[o.papillary_collagen_change_pct], -100.0
     )
     out[o.scar_score_change_pct] = score
+    grade_pct = jnp.maximum(
+        -p.scar_grade_gain / p.depth_factor * out[o.papillary_collagen_change_pct], -100.0
+    )
     grade0 = p.goodman_baron_grade
-    out[o.scar_grade_change] = jnp.maximum(grade0 * score / 100.0, 1.0 - grade0)
+    out[o.scar_grade_change] = jnp.maximum(grade0 * grade_pct / 100.0, 1.0 - grade0)
     wrinkle = jnp.maximum(fill * out[o.papillary_collagen_change_pct], -100.0)
     out[o.wrinkle_grade_change] = p.lemperle_grade * wrinkle / 100.0
 
@@ -211,8 +238,13 @@ def compute_observables(
 
     b = state.shape[0]
     redness = state[:, :, PD, S.cytokines]
-    threshold = jnp.broadcast_to(p.erythema_threshold_fold, (b,))
-    out[o.erythema_duration_days] = per_session(days, session_days, redness, threshold, False)
+    threshold = jnp.broadcast_to(p.erythema_inflammatory_fold, (b,))
+    inflamed = per_session(days, session_days, redness, threshold, False)
+    peak = per_session_peak(days, session_days, superficial_damage(state, thickness_um))
+    flare = p.erythema_flare_time_constant_days * jnp.maximum(
+        jnp.log(jnp.maximum(peak, 1e-300) / p.erythema_flare_threshold), 0.0
+    )
+    out[o.erythema_duration_days] = jnp.maximum(flare, inflamed)
     open_area = state[:, :, VE, S.open_channels]
     fraction = jnp.broadcast_to(p.channel_closed_fraction, (b,))
     closure = per_session(days, session_days, open_area, fraction, True)

@@ -22,15 +22,22 @@ Mappings (constants in ``data/outcomes.yaml``, see ``docs/outcomes.md``):
 * scar depth: ``-g_fill / f_sev * d(dermal thickness)%``: new dermis fills the
   atrophic depression; deeper lesions (``f_sev``) improve less in relative terms.
 * scar score (Goodman-Baron quantitative): ``-g_score / f_sev * d(papillary collagen)%``.
-* scar grade: ``grade_0 * dScore% / 100`` (baseline grade from the severity),
-  never below grade 1.
+* scar grade (Goodman-Baron qualitative): ``grade_0 * max(-g_grade / f_sev *
+  d(papillary collagen)%, -100) / 100`` (baseline grade from the severity), never
+  below grade 1; its own gain, because the qualitative grade and the
+  quantitative score are different instruments.
 * wrinkle grade (Lemperle): ``grade_0 * (-g_fill / f_sev) * d(papillary collagen)% / 100``.
 * melasma index (MASI): epidermal melanin change.
 * PIH: a patient has PIH when the peak pigment response so far, times a
   lognormal individual reactivity, exceeds a threshold:
   ``P = Phi(ln(peak / theta) / sigma)``; a cohort's incidence is the mean ``P``.
-* erythema duration: time after the latest session for which the papillary
-  inflammatory signal (cytokine fold) stays above a visibility threshold.
+* erythema duration: the longer of two episodes after the latest session.
+  The acute flare (axon-reflex and histamine vasodilation) has an amplitude set
+  by the superficial damage ``D_s`` (viable epidermis and papillary dermis,
+  thickness-weighted; its maximum in the session's window) and fades with a
+  time constant ``tau``: it is visible for ``tau * max(0, ln(D_s / theta_f))``.
+  Inflammatory erythema lasts while the papillary cytokine fold exceeds
+  ``theta_i`` (days, after deep needling).
 * channel closure: time after the latest session until the open channel area
   of the epidermis falls to a small fraction of its post-session value.
 """
@@ -116,6 +123,37 @@ def _per_session(
     return out
 
 
+def superficial_damage(state: FloatArray, thickness_um: FloatArray) -> FloatArray:
+    """Thickness-weighted damage index of the viable epidermis and papillary dermis, ``(B, T)``."""
+    h = thickness_um[:, [VE, PD]]
+    return np.einsum("btl,bl->bt", state[:, :, [VE, PD], S.damage], h) / h.sum(axis=1)[:, None]
+
+
+def _flare_duration(traj: Trajectory, tau_days: float, threshold: float) -> FloatArray:
+    """Per saved day, ``tau * max(0, ln(D_s / theta_f))`` of the latest session.
+
+    ``D_s`` is the session window's peak superficial damage (the damage index
+    only decays between sessions, so the peak is its post-session value).
+    """
+    damage = superficial_damage(traj.state, traj.thickness_um)
+    peak = _per_session_peak(traj, damage)
+    with np.errstate(divide="ignore"):
+        return tau_days * np.maximum(np.log(np.maximum(peak, 1e-300) / threshold), 0.0)
+
+
+def _per_session_peak(traj: Trajectory, signal: FloatArray) -> FloatArray:
+    """Per saved day, the maximum of ``signal`` over the latest session's window (0 before)."""
+    days = traj.days
+    sessions = np.asarray(traj.session_days, dtype=float)
+    out = np.zeros(signal.shape)
+    ends = np.append(sessions[1:], np.inf)
+    for start, end in zip(sessions, ends, strict=True):
+        window = (days >= start) & (days < end)
+        if window.any():
+            out[:, window] = signal[:, window].max(axis=1)[:, None]
+    return out
+
+
 def compute_observables(
     traj: Trajectory, severity: Severity | str, params: OutcomeParameters | None = None
 ) -> dict[str, FloatArray]:
@@ -158,8 +196,11 @@ def compute_observables(
         -p.scar_score_gain / f_sev * out[Observable.papillary_collagen_change_pct], -100.0
     )
     out[Observable.scar_score_change_pct] = score
+    grade_pct = np.maximum(
+        -p.scar_grade_gain / f_sev * out[Observable.papillary_collagen_change_pct], -100.0
+    )
     grade0 = p.goodman_baron_grade[sev.value]
-    out[Observable.scar_grade_change] = np.maximum(grade0 * score / 100.0, 1.0 - grade0)
+    out[Observable.scar_grade_change] = np.maximum(grade0 * grade_pct / 100.0, 1.0 - grade0)
     lemperle0 = p.lemperle_grade[sev.value]
     wrinkle = np.maximum(fill * out[Observable.papillary_collagen_change_pct], -100.0)
     out[Observable.wrinkle_grade_change] = lemperle0 * wrinkle / 100.0
@@ -172,10 +213,13 @@ def compute_observables(
         z = np.log(np.maximum(pigment, 1e-300) / p.pih_threshold) / p.pih_log_sd
     out[Observable.pih_incidence] = ndtr(z)
 
-    redness = traj.state[:, :, PD, S.cytokines]
-    out[Observable.erythema_duration_days] = _per_session(
-        traj, redness, lambda sig: np.full(sig.shape[0], p.erythema_threshold_fold)
+    inflamed = _per_session(
+        traj,
+        traj.state[:, :, PD, S.cytokines],
+        lambda sig: np.full(sig.shape[0], p.erythema_inflammatory_fold),
     )
+    flare = _flare_duration(traj, p.erythema_flare_time_constant_days, p.erythema_flare_threshold)
+    out[Observable.erythema_duration_days] = np.maximum(flare, inflamed)
     open_area = traj.state[:, :, VE, S.open_channels]
     closure = _per_session(traj, open_area, lambda sig: p.channel_closed_fraction * sig.max(axis=1))
     out[Observable.channel_closure_hours] = 24.0 * closure

@@ -34,12 +34,15 @@ class OutcomeParameters:
 
     scar_fill_gain: float
     scar_score_gain: float
+    scar_grade_gain: float
     severity_depth_factor: dict[str, float]
     goodman_baron_grade: dict[str, float]
     lemperle_grade: dict[str, float]
     elasticity_weight_collagen_I: float
     elasticity_weight_tropoelastin: float
-    erythema_threshold_fold: float
+    erythema_flare_threshold: float
+    erythema_flare_time_constant_days: float
+    erythema_inflammatory_fold: float
     channel_closed_fraction: float
     pih_threshold: float
     pih_log_sd: float
@@ -54,6 +57,7 @@ class OutcomeParameters:
         params = cls(
             scar_fill_gain=float(d["scar_fill_gain"]["value"]),
             scar_score_gain=float(d["scar_score_gain"]["value"]),
+            scar_grade_gain=float(d["scar_grade_gain"]["value"]),
             severity_depth_factor={
                 k: float(v) for k, v in d["severity_depth_factor"]["value"].items()
             },
@@ -63,7 +67,11 @@ class OutcomeParameters:
             lemperle_grade={k: float(v) for k, v in d["baseline_grade"]["lemperle"].items()},
             elasticity_weight_collagen_I=float(d["elasticity_weights"]["value"]["collagen_I"]),
             elasticity_weight_tropoelastin=float(d["elasticity_weights"]["value"]["tropoelastin"]),
-            erythema_threshold_fold=float(d["erythema_threshold_fold"]["value"]),
+            erythema_flare_threshold=float(d["erythema_flare_threshold"]["value"]),
+            erythema_flare_time_constant_days=float(
+                d["erythema_flare_time_constant_days"]["value"]
+            ),
+            erythema_inflammatory_fold=float(d["erythema_inflammatory_fold"]["value"]),
             channel_closed_fraction=float(d["channel_closed_fraction"]["value"]),
             pih_threshold=float(d["pih_threshold"]["value"]),
             pih_log_sd=float(d["pih_log_sd"]["value"]),
