@@ -125,3 +125,25 @@ def test_limits_by_type_and_explicit_values() -> None:
     given = limits_for(6, max_pih_risk=0.2, max_downtime_days=3.0)
     assert given.max_pih_risk == 0.2 and given.max_downtime_days == 3.0
     assert pytest.approx(0.10) == limits_for(6, tolerance=0.1).tolerance
+
+
+def test_two_alternatives_when_only_one_needle_length_is_within_the_limits() -> None:
+    """A tight PIH limit can leave one device and depth: the alternatives are other schedules."""
+
+    def pred(length: float, sessions: int, interval: float, gain: float, pih: float) -> Prediction:
+        c = Candidate("roller", length, sessions, interval)
+        return Prediction(c, {}, 100.0, gain, pih, 2.0)
+
+    predictions = [
+        pred(0.25, 6, 42.0, 8.0, 0.01),
+        pred(0.25, 3, 42.0, 5.0, 0.01),
+        pred(0.25, 6, 28.0, 7.5, 0.02),
+        pred(1.5, 3, 28.0, 30.0, 0.4),  # outside the PIH limit
+    ]
+    sel = select(predictions, Limits(0.05, 7.0, 0.05))
+    assert sel.recommended is not None and sel.recommended.candidate.sessions == 6
+    alternatives = [p.candidate for p, _ in sel.alternatives]
+    assert len(alternatives) == 2 and sel.recommended.candidate not in alternatives
+    assert all(c.needle_length_mm == 0.25 for c in alternatives)
+    assert [c.interval_days for c in alternatives] == [28.0, 42.0]  # best improvement first
+    assert "another schedule" in sel.alternatives[0][1]

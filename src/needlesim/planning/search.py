@@ -271,6 +271,43 @@ def _safety_key(p: Prediction) -> tuple[float, float, int, float, float]:
     return (pih, p.downtime_days, c.sessions, c.needle_length_mm, -p.improvement)
 
 
+def _alternatives(
+    recommended: Prediction, feasible: Sequence[Prediction]
+) -> list[tuple[Prediction, str]]:
+    """Two alternatives within the limits, best predicted improvement first.
+
+    First the best plan of each other device and needle length; when fewer than
+    two exist (e.g. only one needle length is within a tight PIH limit), the
+    best other schedules (sessions, interval) of the same device and needle.
+    """
+    ranked = sorted(feasible, key=lambda p: (-p.improvement, _safety_key(p)))
+    chosen: list[tuple[Prediction, str]] = []
+    used = {(recommended.candidate.device, recommended.candidate.needle_length_mm)}
+    for p in ranked:
+        key = (p.candidate.device, p.candidate.needle_length_mm)
+        if key not in used and len(chosen) < 2:
+            used.add(key)
+            chosen.append((p, f"best plan within the limits with {p.candidate.device} and "
+                              f"{p.candidate.needle_length_mm:g} mm needles"))  # fmt: skip
+    taken = {recommended.candidate} | {p.candidate for p, _ in chosen}
+    for p in ranked:
+        if len(chosen) == 2:
+            break
+        if p.candidate not in taken:
+            taken.add(p.candidate)
+            c = p.candidate
+            chosen.append((p, f"another schedule within the limits: {c.sessions} sessions "
+                              f"every {c.interval_days:g} days"))  # fmt: skip
+    return [
+        (
+            p,
+            f"{text} (predicted improvement {p.improvement - recommended.improvement:+.3g} "
+            "vs the recommended plan)",
+        )
+        for p, text in chosen
+    ]
+
+
 def select(predictions: Sequence[Prediction], limits: Limits) -> Selection:
     """Recommend a plan and two alternatives (see the module docstring)."""
     excluded = {"pih": 0, "downtime": 0, "no prediction": 0}
@@ -304,23 +341,7 @@ def select(predictions: Sequence[Prediction], limits: Limits) -> Selection:
         else f"lowest predicted PIH risk among plans within {limits.tolerance:.0%} of the best "
         "predicted improvement within the limits"
     )
-    alternatives: list[tuple[Prediction, str]] = []
-    used = {(recommended.candidate.device, recommended.candidate.needle_length_mm)}
-    ranked = sorted(feasible, key=lambda p: (-p.improvement, _safety_key(p)))
-    for p in ranked:
-        key = (p.candidate.device, p.candidate.needle_length_mm)
-        if key in used:
-            continue
-        used.add(key)
-        delta = p.improvement - recommended.improvement
-        text = (
-            f"best plan within the limits with {p.candidate.device} and "
-            f"{p.candidate.needle_length_mm:g} mm needles "
-            f"(predicted improvement {delta:+.3g} vs the recommended plan)"
-        )
-        alternatives.append((p, text))
-        if len(alternatives) == 2:
-            break
+    alternatives = _alternatives(recommended, feasible)
     return Selection(
         recommended, tuple(alternatives), why, len(feasible), len(predictions), excluded, best_any
     )
