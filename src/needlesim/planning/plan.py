@@ -174,7 +174,8 @@ def _rationale(
             f"The course with the largest predicted improvement regardless of risk "
             f"({best.candidate.label()}) has a predicted PIH risk of {pih}; the recommended "
             f"course trades {best.improvement - rec.improvement:.3g} of predicted improvement "
-            "for lower risk."
+            f"for lower PIH risk, downtime or fewer sessions ({rec.candidate.label()}, "
+            f"downtime {rec.downtime_days:.3g} vs {best.downtime_days:.3g} days)."
         )
     return lines
 

@@ -265,8 +265,13 @@ def _violations(p: Prediction, limits: Limits) -> list[str]:
     return found
 
 
+PIH_RESOLUTION = 1e-3
+"""PIH risks closer than 0.1 % are ties in the safety ordering (32 virtual patients
+cannot tell them apart; the next keys, downtime and sessions, then decide)."""
+
+
 def _safety_key(p: Prediction) -> tuple[float, float, int, float, float]:
-    pih = p.pih_risk if p.pih_risk is not None else 0.0
+    pih = round((p.pih_risk or 0.0) / PIH_RESOLUTION) * PIH_RESOLUTION
     c = p.candidate
     return (pih, p.downtime_days, c.sessions, c.needle_length_mm, -p.improvement)
 
