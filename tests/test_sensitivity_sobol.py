@@ -41,6 +41,30 @@ def test_ishigami_indices_match_the_analytic_values() -> None:
     assert list(table.sort_values("rank")["parameter"]) == ["x1", "x2", "x3"]
 
 
+def test_failed_points_drop_their_saltelli_groups() -> None:
+    """A point that raises (a solver at its step limit) is isolated; its group is dropped."""
+
+    def fragile(x: np.ndarray) -> np.ndarray:
+        if np.any((x[:, 0] > 3.0) & (x[:, 1] > 3.0)):  # a corner, about 0.5 % of points
+            raise RuntimeError("maximum number of solver steps was reached")
+        return ishigami(x)
+
+    s1, st = ishigami_indices()
+    table = sobol_indices(ISHIGAMI_PROBLEM, fragile, 4096, seed=1, num_resamples=100,
+                          batch_size=512)  # fmt: skip
+    failed, used = table.attrs["failed_points"], table.attrs["base_points_used"]
+    assert 0 < failed < 0.02 * 4096 * 5
+    assert used < 4096 and used >= 4096 - failed
+    assert np.abs(table["S1"].to_numpy() - s1).max() < 2 * TOLERANCE
+    assert np.abs(table["ST"].to_numpy() - st).max() < 2 * TOLERANCE
+
+    def broken(x: np.ndarray) -> np.ndarray:
+        raise RuntimeError("always")
+
+    with pytest.raises(RuntimeError, match="every one of 40 points"):
+        sobol_indices(ISHIGAMI_PROBLEM, broken, 8, seed=1)
+
+
 def test_linear_additive_model() -> None:
     coefficients = [1.0, -2.0, 0.5, 0.0]
     ranges = [(0.0, 1.0), (0.0, 2.0), (-3.0, 3.0), (0.0, 1.0)]

@@ -117,8 +117,15 @@ def sensitivity(
         "parameters": [[r.name, r.lo, r.hi] for r in ranges],
         "observables": names,
         "day": day,
+        "failed_points": indices.attrs["failed_points"],
+        "base_points_used": indices.attrs["base_points_used"],
     }
     write_indices(indices, folder, header)
+    if header["failed_points"]:
+        err.print(
+            f"{header['failed_points']} sample points failed to solve; their Saltelli groups "
+            f"were dropped ({header['base_points_used']} of {n_base} base points used)"
+        )
     if as_json:
         payload = {**header, "indices": indices.to_dict(orient="records")}
         sys.stdout.write(json.dumps(payload) + "\n")

@@ -10,6 +10,14 @@ batches on the chosen executor (:func:`needlesim.scale.map_ordered`), and
 
 with bootstrap confidence intervals (``S1_conf``, ``ST_conf``: half-widths at
 ``conf_level``).
+
+Failed evaluations: a point whose evaluation raises a ``RuntimeError`` (e.g. the
+stiff solver reaching its step limit at an extreme corner of the parameter
+ranges) is isolated by bisecting its block and given NaN; the Saltelli group it
+belongs to (the rows ``A_j``, ``AB_j^(i)``, ``B_j`` of one base point ``j``) is
+dropped as a whole, so the estimators stay those of a smaller sample. The count
+is in ``attrs["failed_points"]`` and ``attrs["base_points_used"]``. A block in
+which every point fails is an error, not a corner case, and is raised.
 """
 
 from __future__ import annotations
@@ -39,7 +47,25 @@ class _Chunk:
     fn: SobolFunction
 
     def __call__(self, block: NDArray[np.float64]) -> pd.DataFrame:
-        return as_output_frame(self.fn(block), len(block))
+        try:
+            return as_output_frame(self.fn(block), len(block))
+        except RuntimeError:
+            if len(block) == 1:
+                raise
+        halves = [self._isolate(part) for part in np.array_split(block, 2)]
+        frame = pd.concat(halves, ignore_index=True)
+        if frame.isna().all(axis=None):
+            raise RuntimeError(f"every one of {len(block)} points failed to evaluate")
+        return frame
+
+    def _isolate(self, block: NDArray[np.float64]) -> pd.DataFrame:
+        """Evaluate ``block``; a point that raises on its own becomes a row of NaN."""
+        try:
+            return as_output_frame(self.fn(block), len(block))
+        except RuntimeError:
+            if len(block) == 1:
+                return pd.DataFrame(index=pd.RangeIndex(1))
+        return pd.concat([self._isolate(p) for p in np.array_split(block, 2)], ignore_index=True)
 
 
 def as_output_frame(result: Any, n: int, names: Sequence[str] | None = None) -> pd.DataFrame:
@@ -66,6 +92,17 @@ def _check_n_base(n_base: int) -> None:
             f"n_base must be a power of 2 >= 2 (balance of the Sobol sequence), got {n_base}; "
             f"try {1 << max(1, int(n_base - 1).bit_length())}"
         )
+
+
+def _drop_failed_groups(
+    y: pd.DataFrame, n_params: int, second_order: bool
+) -> tuple[pd.DataFrame, int, int]:
+    """Drop every Saltelli group with a NaN output: ``(y, failed points, groups kept)``."""
+    group = 2 * n_params + 2 if second_order else n_params + 2
+    bad_rows = y.isna().any(axis=1).to_numpy()
+    groups = bad_rows.reshape(-1, group).any(axis=1)
+    keep = np.repeat(~groups, group)
+    return y[keep].reset_index(drop=True), int(bad_rows.sum()), int((~groups).sum())
 
 
 def sobol_indices(
@@ -115,6 +152,7 @@ def sobol_indices(
         if len(outputs) != y.shape[1]:
             raise ValueError(f"{len(outputs)} output names for {y.shape[1]} outputs")
         y.columns = list(outputs)
+    y, failed, used = _drop_failed_groups(y, len(ranges), calc_second_order)
     rows: list[dict[str, Any]] = []
     second: dict[str, Any] = {}
     for name in y.columns:
@@ -155,8 +193,9 @@ def sobol_indices(
     )
     table = table.loc[:, list(INDEX_COLUMNS)]
     table.attrs.update(
-        n_evaluations=len(x), n_base=n_base, conf_level=conf_level, parameters=spec["names"]
-    )
+        n_evaluations=len(x), n_base=n_base, conf_level=conf_level, parameters=spec["names"],
+        failed_points=failed, base_points_used=used,
+    )  # fmt: skip
     if second:
         table.attrs["S2"] = second
     return table
