@@ -59,10 +59,16 @@ def test_failed_points_drop_their_saltelli_groups() -> None:
     assert np.abs(table["ST"].to_numpy() - st).max() < 2 * TOLERANCE
 
     def broken(x: np.ndarray) -> np.ndarray:
-        raise RuntimeError("always")
+        raise ValueError("INTERNAL: callback: The maximum number of solver steps was reached")
 
     with pytest.raises(RuntimeError, match="every one of 40 points"):
         sobol_indices(ISHIGAMI_PROBLEM, broken, 8, seed=1)
+
+    def buggy(x: np.ndarray) -> np.ndarray:
+        raise ValueError("operands could not be broadcast together")
+
+    with pytest.raises(ValueError, match="broadcast"):  # a bug is not a failed solve
+        sobol_indices(ISHIGAMI_PROBLEM, buggy, 8, seed=1)
 
 
 def test_linear_additive_model() -> None:

@@ -11,8 +11,8 @@ batches on the chosen executor (:func:`needlesim.scale.map_ordered`), and
 with bootstrap confidence intervals (``S1_conf``, ``ST_conf``: half-widths at
 ``conf_level``).
 
-Failed evaluations: a point whose evaluation raises a ``RuntimeError`` (e.g. the
-stiff solver reaching its step limit at an extreme corner of the parameter
+Failed evaluations: a point whose solve fails (:func:`is_solver_failure`, e.g.
+the stiff solver reaching its step limit at an extreme corner of the parameter
 ranges) is isolated by bisecting its block and given NaN; the Saltelli group it
 belongs to (the rows ``A_j``, ``AB_j^(i)``, ``B_j`` of one base point ``j``) is
 dropped as a whole, so the estimators stay those of a smaller sample. The count
@@ -40,6 +40,23 @@ DataFrame with N rows and one column per output."""
 INDEX_COLUMNS = ("output", "parameter", "S1", "S1_conf", "ST", "ST_conf", "rank")
 
 
+SOLVER_FAILURES = (
+    "maximum number of solver steps",
+    "non-finite",
+    "nonfinite",
+    "failed to converge",
+    "did not converge",
+)
+"""Fragments of the messages of diffrax/equinox runtime failures of a solve (JAX raises
+them as RuntimeError, or as ValueError when they pass through a host callback)."""
+
+
+def is_solver_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failed solve (not a bug or bad input)."""
+    text = str(exc).lower()
+    return any(fragment in text for fragment in SOLVER_FAILURES)
+
+
 @dataclass(frozen=True)
 class _Chunk:
     """Evaluate ``fn`` on one block of rows (picklable, so it can run on a worker)."""
@@ -49,8 +66,8 @@ class _Chunk:
     def __call__(self, block: NDArray[np.float64]) -> pd.DataFrame:
         try:
             return as_output_frame(self.fn(block), len(block))
-        except RuntimeError:
-            if len(block) == 1:
+        except (RuntimeError, ValueError) as exc:
+            if len(block) == 1 or not is_solver_failure(exc):
                 raise
         halves = [self._isolate(part) for part in np.array_split(block, 2)]
         frame = pd.concat(halves, ignore_index=True)
@@ -62,7 +79,9 @@ class _Chunk:
         """Evaluate ``block``; a point that raises on its own becomes a row of NaN."""
         try:
             return as_output_frame(self.fn(block), len(block))
-        except RuntimeError:
+        except (RuntimeError, ValueError) as exc:
+            if not is_solver_failure(exc):
+                raise
             if len(block) == 1:
                 return pd.DataFrame(index=pd.RangeIndex(1))
         return pd.concat([self._isolate(p) for p in np.array_split(block, 2)], ignore_index=True)
