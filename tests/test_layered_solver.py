@@ -53,6 +53,29 @@ def test_batch_equals_single_patient_runs() -> None:
         np.testing.assert_allclose(batch.states[i], one.states, rtol=1e-9, atol=1e-12)
 
 
+def test_shared_sessions_save_per_segment_as_every_segment_saving_all_days() -> None:
+    """Shared session days take the per-segment save path: same steps, same states.
+
+    Per-patient (2-D) session days take the path where every segment saves every
+    day (clipped to it); the two must agree to rounding, save days in any order,
+    days before the first session at rest, days on a session just after it.
+    """
+    params = default_parameters().replace(fibroblast_max_proliferation_rate=np.array([0.4, 0.9]))
+    cov = Covariates(
+        jnp.asarray(THICKNESS_UM * np.array([[1.0], [1.1]])),
+        jnp.asarray([30.0, 70.0]),
+        jnp.asarray([2.0, 5.0]),
+    )
+    days = padded_days([3.0, 10.0, 10.0, 31.0])
+    inj = injuries([ROLLER_15MM, ROLLER_05MM, ROLLER_05MM, ROLLER_15MM])
+    save = np.array([40.0, 0.0, 3.0, 9.99, 10.0, 2.5, 31.0, 3.5, 12.0, 10.0, 31.25])
+    shared = simulate_layered_batch(params, cov, days, inj, save)
+    each = simulate_layered_batch(params, cov, np.stack([days, days]), inj, save)
+    np.testing.assert_array_equal(np.asarray(shared.steps), np.asarray(each.steps))
+    np.testing.assert_allclose(shared.states, each.states, rtol=1e-12, atol=1e-14)
+    assert np.all(np.asarray(shared.states)[:, 1] == np.asarray(shared.baseline))
+
+
 @pytest.mark.slow
 def test_imex_agrees_with_fully_implicit_kvaerno5() -> None:
     params = default_parameters()

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from needlesim.cli import app
 from needlesim.config import Observable, Protocol, RollerDevice, Study, validate
+from needlesim.course import GRID_OBSERVABLES, needs_dense_grid
 from needlesim.studies import evaluate_batch, run_study, wilson_interval
 from needlesim.studies.defaults import default_needle_length_mm, with_study_defaults
 
@@ -190,3 +191,35 @@ def test_wilson_interval() -> None:
     assert lo == 0.0 and 0.1 < hi < 0.2
     lo, hi = wilson_interval(0.5, 100)
     assert lo == pytest.approx(0.404, abs=0.002) and hi == pytest.approx(0.596, abs=0.002)
+
+
+def test_observables_off_the_grid_do_not_need_the_dense_grid(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Asking only for observables outside GRID_OBSERVABLES skips the dense early save
+    grid; their values do not change (saving does not move the solver's steps), and
+    the grid does matter for those in GRID_OBSERVABLES."""
+    import needlesim.studies.evaluate as evaluate
+
+    table = patients(seed=[11, 12, 13], age_years=[25.0, 45.0, 70.0], fitzpatrick=[2, 4, 6])
+    protocol = course(1.5, 3, 28.0)
+    days = [0.0, 1.0, 3.5, 28.0, 30.0, 56.25, 60.0, 146.0, 236.0]
+    full = evaluate_batch(table, protocol, days=days)
+    pointwise = [o.value for o in OBS if o.value not in GRID_OBSERVABLES]
+    grid = [o.value for o in OBS if o.value in GRID_OBSERVABLES]
+    assert needs_dense_grid(None) and needs_dense_grid(grid[:1])
+    assert not needs_dense_grid(pointwise)
+    sparse = evaluate_batch(table, protocol, days=days, observables=pointwise)
+    assert list(sparse.columns) == ["patient_id", "day", *pointwise]
+    for name in pointwise:
+        np.testing.assert_allclose(sparse[name], full[name], rtol=1e-12, atol=1e-12, err_msg=name)
+    dense = evaluate_batch(table, protocol, days=days, observables=grid)
+    assert list(dense.columns) == ["patient_id", "day", *grid]
+    for name in grid:
+        np.testing.assert_allclose(dense[name], full[name], rtol=1e-12, atol=1e-12, err_msg=name)
+    # without the grid (forced), the grid observables change: they do need it
+    monkeypatch.setattr(evaluate, "needs_dense_grid", lambda observables: False)
+    coarse = evaluate_batch(table, protocol, days=days, observables=grid)
+    assert any(not np.allclose(coarse[name], full[name], rtol=1e-6) for name in grid)
+    with pytest.raises(ValueError, match="unknown observables"):
+        evaluate_batch(table, protocol, days=days, observables=["redness"])

@@ -7,12 +7,15 @@ healing response, stepping exactly onto every session; the observation models
 turn the states into the observables of DESIGN.md.
 
 Save times are the requested output days plus a dense grid in the first week
-after every session, which the hour-scale observables (channel closure,
-erythema) need.
+after every session, which the observables read from the whole trajectory
+(:data:`GRID_OBSERVABLES`: channel closure, erythema, the running PIH peak)
+need; the others are read at the output days only and do not depend on it
+(saving does not change the solver's steps).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +33,12 @@ FloatArray = NDArray[np.float64]
 EARLY_WINDOW_DAYS = 7.0
 """Length of the dense save grid after each session (days)."""
 EARLY_POINTS = 48
+"""Points of the dense save grid after each session (log-spaced from 15 minutes)."""
+GRID_OBSERVABLES = frozenset({"erythema_duration_days", "channel_closure_hours", "pih_incidence"})
+"""Observables computed from the saved trajectory up to the output day (episode
+durations after the latest session, the running peak of the pigment response):
+their values depend on the save grid. Every other observable is a function of
+the state at the output day."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,26 @@ def output_days(config: RunConfig) -> FloatArray:
     return np.arange(0.0, np.floor(end) + 1.0)
 
 
-def save_days(requested: FloatArray, session_days: FloatArray, end: float) -> FloatArray:
-    """Requested days plus a dense (log-spaced) grid in the week after each session."""
-    early = np.geomspace(1.0 / 96.0, EARLY_WINDOW_DAYS, EARLY_POINTS)
-    dense = (session_days[:, None] + np.concatenate([[0.0], early])[None, :]).ravel()
-    days = np.concatenate([requested, dense, [0.0, end]])
+def save_days(
+    requested: FloatArray, session_days: FloatArray, end: float, *, dense: bool = True
+) -> FloatArray:
+    """Requested days plus a dense (log-spaced) grid in the week after each session.
+
+    ``dense=False``: the requested days only (and ``end``), enough when no
+    observable of :data:`GRID_OBSERVABLES` is asked for.
+    """
+    if dense:
+        early = np.geomspace(1.0 / 96.0, EARLY_WINDOW_DAYS, EARLY_POINTS)
+        grid = (session_days[:, None] + np.concatenate([[0.0], early])[None, :]).ravel()
+        days = np.concatenate([requested, grid, [0.0, end]])
+    else:
+        days = np.concatenate([requested, [end]])
     return np.unique(days[(days >= 0.0) & (days <= end)])
+
+
+def needs_dense_grid(observables: Iterable[str] | None) -> bool:
+    """Whether computing ``observables`` (``None``: all) needs the dense save grid."""
+    return observables is None or not GRID_OBSERVABLES.isdisjoint(observables)
 
 
 def session_injuries(config: RunConfig) -> tuple[FloatArray, SessionInjury, list[DeviceResult]]:

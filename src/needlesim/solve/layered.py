@@ -14,6 +14,15 @@ solver steps exactly onto every session time. Before ``s_0`` the skin is at its
 rest state. Saved states are right-continuous: on a session day the state just
 after the session is reported. Sessions after ``t_end`` are ignored.
 
+Saving: when the session days are shared by every patient (always for one
+patient, and for a batch given ``session_days[n]``), the save days are split by
+segment on the host (:class:`SegmentSaves`) and each segment's solve saves only
+its own days. Under ``vmap`` every save is an iteration of diffrax's inner save
+loop for the whole batch, so this matters for the dense early grids of
+:func:`needlesim.course.save_days`. Per-patient session days
+(``session_days[b, n]``) fall back to every segment saving every day clipped to
+the segment. Both give the same steps and states.
+
 Integrator: the system is stiff (mediators turn over in hours, exchange
 between thin layers runs at up to ~100/day, collagen turns over in years) but
 its stiff part is linear: exchange and constant first-order losses. The
@@ -169,24 +178,30 @@ def _terms_and_solver(options: SolverOptions) -> tuple[Any, Any]:
     raise ValueError(f"unknown method {options.method!r}; use 'ark5' or 'kvaerno5'")
 
 
-def _simulate(
+_Segment = tuple[Array, Array, SessionInjury, Array, Array]
+
+
+def _run_segments(
     p: Parameters,
     cov: Covariates,
     session_days: Array,
     injuries: SessionInjury,
-    save_days: Array,
+    seg_ts: Array,
+    t_end: Array,
     options: SolverOptions,
 ) -> tuple[Array, Array, Array]:
-    """One patient: (states[n_save, 5, N_SPECIES], baseline[5, N_SPECIES], steps[n_sessions])."""
-    order = jnp.argsort(save_days)
-    save_days = save_days[order]
+    """Integrate one patient's course segment by segment (see the module docstring).
+
+    ``seg_ts[segment, column]``: the days each segment saves (clipped to the
+    segment). Returns the packed saves ``[segment, column, N_LIVE]``, the rest
+    state ``[5, N_SPECIES]`` and the steps per segment.
+    """
     c = compartments(p, cov)
     y_rest = baseline_state(p, cov)
     args = (p, c, cov.thickness_um, linear_loss_rates(p, c))
-    t_end = jnp.max(save_days)
     t0 = jnp.minimum(session_days, t_end)
     t1 = jnp.concatenate([t0[1:], t_end[None]])
-    applies = (session_days <= t_end).astype(save_days.dtype)
+    applies = (session_days <= t_end).astype(seg_ts.dtype)
     term, solver = _terms_and_solver(options)
     adjoint = _adjoint(options)
     controller = dfx.PIDController(
@@ -197,11 +212,10 @@ def _simulate(
         dtmax=options.dtmax,
     )
 
-    def segment(yp: Array, xs: tuple[Array, Array, SessionInjury, Array]) -> tuple[Array, Any]:
-        start, stop, injury, weight = xs
+    def segment(yp: Array, xs: _Segment) -> tuple[Array, Any]:
+        start, stop, injury, weight, ts = xs
         injury = SessionInjury(*(x * weight for x in injury))
         y0 = apply_injury(unpack(yp), injury, p)
-        ts = jnp.clip(save_days, start, stop)
         sol = dfx.diffeqsolve(
             term,
             solver,
@@ -210,7 +224,7 @@ def _simulate(
             None,
             pack(y0),
             args=args,
-            saveat=dfx.SaveAt(ts=ts, t1=True),
+            saveat=dfx.SaveAt(ts=jnp.clip(ts, start, stop), t1=True),
             stepsize_controller=controller,
             max_steps=options.max_steps,
             adjoint=adjoint,
@@ -219,7 +233,30 @@ def _simulate(
         assert ys is not None
         return ys[-1], (ys[:-1], sol.stats["num_steps"])
 
-    _, (ys, steps) = jax.lax.scan(segment, pack(y_rest), (t0, t1, injuries, applies))
+    _, (ys, steps) = jax.lax.scan(segment, pack(y_rest), (t0, t1, injuries, applies, seg_ts))
+    return ys, y_rest, steps
+
+
+def _simulate(
+    p: Parameters,
+    cov: Covariates,
+    session_days: Array,
+    injuries: SessionInjury,
+    save_days: Array,
+    options: SolverOptions,
+) -> tuple[Array, Array, Array]:
+    """One patient: (states[n_save, 5, N_SPECIES], baseline[5, N_SPECIES], steps[n_sessions]).
+
+    Every segment saves at every save day clipped to it (session days may differ
+    between patients under ``vmap``); see :func:`_simulate_segments` for the
+    cheaper path when the sessions are shared.
+    """
+    order = jnp.argsort(save_days)
+    save_days = save_days[order]
+    seg_ts = jnp.broadcast_to(save_days, (session_days.shape[0], save_days.shape[0]))
+    ys, y_rest, steps = _run_segments(
+        p, cov, session_days, injuries, seg_ts, jnp.max(save_days), options
+    )
     k = jnp.sum(session_days[None, :] <= save_days[:, None], axis=1) - 1
     chosen = ys[jnp.maximum(k, 0), jnp.arange(save_days.shape[0])]
     chosen = jnp.where((k >= 0)[:, None], chosen, pack(y_rest)[None, :])
@@ -231,6 +268,80 @@ _simulate_one = jax.jit(_simulate, static_argnames=("options",))
 _simulate_many = jax.jit(
     jax.vmap(_simulate, in_axes=(0, 0, 0, 0, None, None)), static_argnames=("options",)
 )
+
+SEGMENT_SAVE_QUANTUM = 16
+"""Per-segment save lists are padded to a multiple of this (limits recompiles)."""
+
+
+@dataclass(frozen=True)
+class SegmentSaves:
+    """Save days split by segment, for session days shared by every patient.
+
+    ``ts[segment, column]``: the save days of each segment (from one session to
+    the next, the last one to ``t_end``), ascending, padded with the segment's
+    end; ``segment[i]``, ``column[i]``: where save day ``i`` (in the order given)
+    is in ``ts``, ``segment = -1`` for days before the first session (rest state).
+    """
+
+    ts: np.ndarray
+    segment: np.ndarray
+    column: np.ndarray
+    t_end: float
+
+    @classmethod
+    def of(cls, session_days: np.ndarray, save_days: np.ndarray) -> SegmentSaves:
+        save = np.asarray(save_days, dtype=np.float64)
+        sessions = np.asarray(session_days, dtype=np.float64)
+        t_end = float(save.max())
+        t0 = np.minimum(sessions, t_end)
+        t1 = np.append(t0[1:], t_end)
+        segment = np.searchsorted(sessions, save, side="right") - 1
+        column = np.zeros(save.size, dtype=np.int64)
+        rows: list[np.ndarray] = []
+        for k in range(sessions.size):
+            mine = np.flatnonzero(segment == k)
+            mine = mine[np.argsort(save[mine], kind="stable")]
+            column[mine] = np.arange(mine.size)
+            rows.append(save[mine])
+        width = max(1, max(r.size for r in rows))
+        width = -(-width // SEGMENT_SAVE_QUANTUM) * SEGMENT_SAVE_QUANTUM
+        ts = np.stack(
+            [np.concatenate([r, np.full(width - r.size, t1[k])]) for k, r in enumerate(rows)]
+        )
+        return cls(ts=ts, segment=segment, column=column, t_end=t_end)
+
+
+def _simulate_segments(
+    p: Parameters,
+    cov: Covariates,
+    session_days: Array,
+    injuries: SessionInjury,
+    seg_ts: Array,
+    t_end: Array,
+    options: SolverOptions,
+) -> tuple[Array, Array, Array]:
+    """One patient, sessions shared: (packed saves ``[segment, column, N_LIVE]``, rest, steps).
+
+    The same integration as :func:`_simulate` (same segments, steps and dense
+    output), but each segment saves only its own days (``seg_ts``, from
+    :class:`SegmentSaves`) instead of every save day clipped to the segment.
+    """
+    return _run_segments(p, cov, session_days, injuries, seg_ts, t_end, options)
+
+
+_simulate_segments_one = jax.jit(_simulate_segments, static_argnames=("options",))
+_simulate_segments_many = jax.jit(
+    jax.vmap(_simulate_segments, in_axes=(0, 0, None, 0, None, None, None)),
+    static_argnames=("options",),
+)
+
+
+@jax.jit
+def _select_saves(ys: Array, rest: Array, segment: Array, column: Array) -> Array:
+    """States ``[..., n_save, 5, N_SPECIES]`` from the per-segment saves ``ys``."""
+    chosen = ys[..., jnp.maximum(segment, 0), column, :]
+    rest_p = pack(rest)[..., None, :]
+    return unpack(jnp.where((segment >= 0)[:, None], chosen, rest_p))
 
 
 @dataclass(frozen=True, eq=False)
@@ -292,9 +403,22 @@ def simulate_layered(
     days = np.asarray(session_days, dtype=np.float64)
     _check_sessions(days)
     save = jnp.asarray(save_days, dtype=jnp.float64)
-    states, rest, steps = _simulate_one(
-        params, patient, jnp.asarray(days), _as_injuries(injuries), save, options
+    if isinstance(save_days, jax.core.Tracer):  # save days not known here: every segment saves all
+        states, rest, steps = _simulate_one(
+            params, patient, jnp.asarray(days), _as_injuries(injuries), save, options
+        )
+        return Trajectory(days=save, states=states, baseline=rest, steps=steps)
+    saves = SegmentSaves.of(days, np.asarray(save_days, dtype=np.float64))
+    ys, rest, steps = _simulate_segments_one(
+        params,
+        patient,
+        jnp.asarray(days),
+        _as_injuries(injuries),
+        jnp.asarray(saves.ts),
+        jnp.asarray(saves.t_end),
+        options,
     )
+    states = _select_saves(ys, rest, jnp.asarray(saves.segment), jnp.asarray(saves.column))
     return Trajectory(days=save, states=states, baseline=rest, steps=steps)
 
 
@@ -331,5 +455,19 @@ def simulate_layered_batch(
         jnp.broadcast_to(jnp.asarray(patients.fitzpatrick, jnp.float64), (b,)),
     )
     save = jnp.asarray(save_days, dtype=jnp.float64)
+    if days.ndim == 1 and not isinstance(save_days, jax.core.Tracer):
+        # shared sessions: each segment saves only its own days
+        saves = SegmentSaves.of(days, np.asarray(save_days, dtype=np.float64))
+        ys, rest, steps = _simulate_segments_many(
+            params.broadcast((b,)),
+            cov,
+            jnp.asarray(days),
+            inj_b,
+            jnp.asarray(saves.ts),
+            jnp.asarray(saves.t_end),
+            options,
+        )
+        states = _select_saves(ys, rest, jnp.asarray(saves.segment), jnp.asarray(saves.column))
+        return Trajectory(days=save, states=states, baseline=rest, steps=steps)
     states, rest, steps = _simulate_many(params.broadcast((b,)), cov, days_b, inj_b, save, options)
     return Trajectory(days=save, states=states, baseline=rest, steps=steps)

@@ -52,7 +52,7 @@ class Prediction:
 class StudyResult:
     study: Study
     predictions: list[Prediction]
-    outcomes: pd.DataFrame  # one row per patient and day
+    outcomes: pd.DataFrame  # one row per patient and day, the measured observables
 
     def to_dict(self) -> dict[str, Any]:
         return {"study": self.study.name, "predictions": [p.to_dict() for p in self.predictions]}
@@ -101,13 +101,15 @@ def run_study(study: Study, n: int | None = None) -> StudyResult:
     """Simulate the study's virtual cohort and predict each measurement.
 
     What the study leaves out takes the documented defaults (:mod:`.defaults`).
+    Only the measured observables are computed (``outcomes`` holds those columns).
     """
     study = with_study_defaults(study)
     wanted = measurements(study)
     last = study.protocol.last_session_day
     days = sorted({m.day_from_first_session(last) for m in wanted})
     patients = patient_table(study, n)
-    outcomes = evaluate_batch(patients, study.protocol, days=days)
+    observables = {m.observable.value for m in wanted}
+    outcomes = evaluate_batch(patients, study.protocol, days=days, observables=observables)
     predictions = []
     for m in wanted:
         day = m.day_from_first_session(last)
