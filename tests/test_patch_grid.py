@@ -127,3 +127,57 @@ def test_session_damage_from_a_function_uses_the_run_generator() -> None:
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError):
         Session(1.0, np.zeros((2, 2, 2))).damage_field(grid, np.random.default_rng(0))
+
+
+def test_summed_channels_count_overlaps_and_widen_by_a_radius_scale() -> None:
+    grid = PatchGrid.uniform((20, 20, 12), 5.0)
+    one = channel_damage(grid, [50.0], [50.0], [50.0], [40.0], combine="sum")
+    two = channel_damage(grid, [50.0] * 2, [50.0] * 2, [50.0] * 2, [40.0], combine="sum")
+    np.testing.assert_allclose(two, 2.0 * one)
+    wide = channel_damage(grid, [50.0], [50.0], [50.0], [40.0], combine="sum", radius_scale=2.0)
+    # cross-section x4 at every depth
+    assert wide.sum() == pytest.approx(4.0 * one.sum(), rel=0.03)
+
+
+def test_dilation_margin_holds_the_requested_volume() -> None:
+    from needlesim.patch.events import dilation_margin_um
+
+    grid = PatchGrid.uniform((60, 60, 40), 5.0)  # 300 x 300 x 200 um
+    depth, diameter, factor = 120.0, 40.0, 8.0
+    (margin,) = dilation_margin_um(np.array([depth]), np.array([diameter]), factor)
+    assert margin > 0
+    dilated = channel_damage(
+        grid, [150.0], [150.0], [depth], [diameter], margin_um=margin, combine="sum"
+    )
+    volume = dilated.sum() * grid.voxel_volume_um3
+    assert volume == pytest.approx(factor * cone_volume_um3(depth, diameter), rel=0.03)
+    assert dilation_margin_um(np.array([depth]), np.array([diameter]), 1.0)[0] == 0.0
+
+
+def test_surface_opening_is_the_covered_footprint() -> None:
+    from needlesim.patch.events import surface_opening
+
+    grid = PatchGrid.uniform((40, 40, 4), 5.0)  # 200 um patch
+    punctures = SimpleNamespace(
+        x_um=np.array([50.0, 195.0, 120.0]),
+        y_um=np.array([50.0, 100.0, 120.0]),
+        penetration_depth_um=np.array([100.0, 100.0, 0.0]),  # the last did not pierce
+        surface_diameter_um=np.array([40.0, 40.0, 40.0]),
+    )
+    opened = surface_opening(grid, punctures)
+    assert opened.shape == (40, 40)
+    area = 2 * np.pi * 20.0**2 / 200.0**2  # two discs, one wrapping across x = 200
+    assert opened.mean() == pytest.approx(area, rel=0.03)
+    assert opened.max() == 1.0 and opened.min() == 0.0
+
+
+def test_session_damage_may_have_several_fields() -> None:
+    grid = PatchGrid.uniform((4, 4, 4), 10.0)
+    fields = np.zeros((3, *grid.shape))
+    fields[1] = 2.5  # a model-defined field may exceed 1
+    got = Session(0.0, fields).damage_field(grid, np.random.default_rng(0))
+    assert got.shape == (3, *grid.shape)
+    with pytest.raises(ValueError):
+        Session(0.0, -fields).damage_field(grid, np.random.default_rng(0))
+    with pytest.raises(ValueError):
+        Session(0.0, fields[1]).damage_field(grid, np.random.default_rng(0))  # one field > 1

@@ -117,3 +117,47 @@ def test_patch_agrees_with_layered_on_a_small_course(patch_small: dict[str, Any]
     agreement = patch_small["layered_agreement"]
     for key in ("collagen_I", "collagen_III", "epidermal_thickness"):
         assert abs(agreement[key]) < AGREEMENT_TOLERANCE, (key, agreement[key])
+
+
+def test_healing_kinetics_have_finite_jacobians_in_every_layer() -> None:
+    """Absent species are masked with ``where``: no NaN in the Jacobian products even in
+    the stratum corneum, where most inputs are 0 (voxels there exist at 20 um)."""
+    p, _, cov = _patient()
+    hp = healing_params(p, cov)
+    rest = np.asarray(baseline_state(p, cov))
+    for layer in range(5):
+        ctx = ReactionContext(jnp.asarray(1.0), jnp.asarray(layer), jnp.asarray(0.0))
+        jac = jax.jacfwd(lambda y, c=ctx: healing_reaction(y, hp, c))(jnp.asarray(rest[layer]))
+        assert np.all(np.isfinite(np.asarray(jac))), layer
+
+
+def test_healing_damage_gives_each_layer_the_layered_injury() -> None:
+    from needlesim.config import RunConfig, load
+    from needlesim.course import session_injuries
+    from needlesim.device import NeedleGeometry
+    from needlesim.patch.healing import INJURY_FIELDS, healing_damage
+
+    p, skin, cov = _patient()
+    example = Path(__file__).resolve().parents[1] / "examples" / "patch-small.yaml"
+    config = load(RunConfig, example)
+    _, _, devices = session_injuries(config)
+    device = devices[0]
+    setup = healing_setup(skin, p, cov, side_um=1000.0, spacing_um=50.0, depth_um=1067.8)
+    grid = setup.grid
+    v = device.summary.injured_fraction_array()
+    fields = healing_damage(
+        grid,
+        device.punctures,
+        p,
+        NeedleGeometry.from_device(device.device).diameter_um,
+        layer_fraction=v,
+    )
+    assert fields.shape == (len(INJURY_FIELDS), *grid.shape) and np.all(fields >= 0)
+    dose, signal, opening = fields
+    for layer in (1, 2, 3):  # viable epidermis, papillary and reticular dermis
+        k = grid.layer_of_z == layer
+        assert dose[..., k].mean() == pytest.approx(v[layer], rel=1e-12)
+        assert signal[..., k].mean() == pytest.approx(p.damage_amplification * v[layer])
+    # the signal reaches beyond the tracks (the signalling volume is A_D x the track)
+    assert np.count_nonzero(signal) > 3 * np.count_nonzero(dose)
+    assert 0.0 < opening.mean() <= 1.0 and opening.max() <= 1.0

@@ -19,7 +19,8 @@ course; ``layered_agreement`` compares the two at the end of the run (see
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -33,11 +34,12 @@ from .course import output_days, session_injuries
 from .device import DeviceResult, NeedleGeometry
 from .patch import (
     OutputSpec,
+    PatchIntegrator,
+    PatchModel,
     PatchResult,
     PunctureLike,
     Session,
     StepperOptions,
-    damage_from_punctures,
     fields_to_vti,
     plot_depth_profiles,
     plot_slice,
@@ -45,7 +47,7 @@ from .patch import (
     write_image_series,
 )
 from .patch.grid import PatchGrid
-from .patch.healing import HealingSetup, describe_assumptions, healing_setup
+from .patch.healing import HealingSetup, describe_assumptions, healing_damage, healing_setup
 from .solve import simulate_layered
 from .solve.layered import Trajectory as LayeredTrajectory
 
@@ -131,11 +133,12 @@ def simulate_patch_course(
     config: RunConfig,
     params: Parameters | None = None,
     *,
-    spacing_um: float = DEFAULT_SPACING_UM,
+    spacing_um: float | None = None,
     options: StepperOptions | None = None,
 ) -> PatchCourseResult:
     """Simulate one configured patient at the ``patch`` level (and ``layered`` alongside)."""
     started = time.perf_counter()
+    spacing_um = DEFAULT_SPACING_UM if spacing_um is None else float(spacing_um)
     params = params or default_parameters()
     patient = config.patient
     skin = skin_for(patient)
@@ -148,6 +151,8 @@ def simulate_patch_course(
     setup = healing_setup(
         skin, params, cov, side_um=side_um, spacing_um=spacing_um, depth_um=depth_um
     )
+    options = options or StepperOptions(rtol=RTOL, atol=1e-6)
+    setup, integrator = _compiled(setup, options)
     grid = setup.grid
 
     days, injuries, devices = session_injuries(config)
@@ -156,8 +161,12 @@ def simulate_patch_course(
     sessions: list[Session] = []
     for day, dev in zip(days if has_sessions else [], devices, strict=True):
         needle = NeedleGeometry.from_device(dev.device)
-        damage = damage_from_punctures(
-            grid, cast(PunctureLike, dev.punctures), diameter_from_tip=needle.diameter_um
+        damage = healing_damage(
+            grid,
+            cast(PunctureLike, dev.punctures),
+            params,
+            needle.diameter_um,
+            layer_fraction=dev.summary.injured_fraction_array(),
         )
         sessions.append(Session(float(day), damage))
     if not has_sessions:
@@ -176,7 +185,6 @@ def simulate_patch_course(
         slice_days=tuple(slice_days),
         slice_depths_um=depths,
     )
-    options = options or StepperOptions(rtol=RTOL, atol=1e-6)
     patch = simulate_patch(
         grid,
         setup.model,
@@ -185,8 +193,8 @@ def simulate_patch_course(
         t_end=end,
         sessions=sessions,
         outputs=outputs,
-        options=options,
         seed=config.simulation.seed,
+        integrator=integrator,
     )
     layered = simulate_layered(params, cov, days, injuries, np.asarray(outputs.profile_days))
     return PatchCourseResult(
@@ -203,6 +211,29 @@ def simulate_patch_course(
     )
 
 
+_COMPILED: OrderedDict[tuple[str, str, str], tuple[PatchGrid, PatchModel, PatchIntegrator]] = (
+    OrderedDict()
+)
+_COMPILED_MAX = 4
+
+
+def _compiled(setup: HealingSetup, options: StepperOptions) -> tuple[HealingSetup, PatchIntegrator]:
+    """The setup and a compiled integrator for it, reusing one built in this process for
+    a grid, model and options with the same fingerprints (compiling the 24-species
+    kinetics takes seconds; patients differ in ``params`` and ``y0``, which are
+    arguments of the compiled code). A small LRU cache."""
+    key = (setup.grid.fingerprint(), setup.model.fingerprint(), options.fingerprint())
+    hit = _COMPILED.get(key)
+    if hit is None:
+        hit = (setup.grid, setup.model, PatchIntegrator(setup.grid, setup.model, options))
+        _COMPILED[key] = hit
+        while len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    _COMPILED.move_to_end(key)
+    grid, model, integrator = hit
+    return replace(setup, grid=grid, model=model), integrator
+
+
 def _rel(a: float, b: float) -> float:
     return float((a - b) / b) if b != 0 else float("nan")
 
@@ -216,7 +247,10 @@ def layered_agreement(result: PatchCourseResult, day: float | None = None) -> di
     value of each quantity is the layer with the largest absolute difference;
     ``detail`` also gives the per-layer values and the relative difference of
     the change from rest (``(dP - dL) / dL`` with ``d = value - rest``), a
-    stricter measure when the change is small.
+    stricter measure when the change is small. ``change`` gives that measure
+    for each quantity as a whole, the way the observables count it: the change
+    from rest summed over the compared layers weighted by their thickness (for
+    collagen: the new collagen of the dermis, as in ``collagen_I_change_pct``).
     """
     day = result.end_day if day is None else float(day)
     t_patch, means = result.patch.layer_means()
@@ -225,16 +259,21 @@ def layered_agreement(result: PatchCourseResult, day: float | None = None) -> di
     i_l = int(np.argmin(np.abs(t_lay - day)))
     states = np.asarray(result.layered.states)
     rest = np.asarray(result.layered.baseline)
+    thickness = np.asarray(result.skin.thickness_um, dtype=np.float64)
     headline: dict[str, float] = {}
+    change: dict[str, float] = {}
     detail: dict[str, Any] = {}
     for key, (species, layers) in AGREEMENT_SPECIES.items():
         s = index(species)
         per_layer: dict[str, Any] = {}
         worst = 0.0
+        new_p = new_l = 0.0
         for layer in layers:
             p_val = float(means[i_p, s, layer])
             l_val = float(states[i_l, layer, s])
             r_val = float(rest[layer, s])
+            new_p += thickness[layer] * (p_val - r_val)
+            new_l += thickness[layer] * (l_val - r_val)
             rel = _rel(p_val, l_val)
             per_layer[LAYER_NAMES[layer]] = {
                 "patch": p_val,
@@ -246,8 +285,30 @@ def layered_agreement(result: PatchCourseResult, day: float | None = None) -> di
             if not np.isfinite(rel) or abs(rel) >= abs(worst):
                 worst = rel
         headline[key] = worst
+        change[key] = _rel(new_p, new_l)
         detail[key] = {"species": species, "layers": per_layer}
-    return {"day": day, **headline, "detail": detail}
+    return {"day": day, **headline, "change": change, "detail": detail}
+
+
+def agreement_by_day(result: PatchCourseResult) -> list[dict[str, Any]]:
+    """:func:`layered_agreement` (headline and change) at every saved profile day."""
+    days, _ = result.patch.layer_means()
+    rows = []
+    for day in days:
+        a = layered_agreement(result, float(day))
+        rows.append(
+            {
+                "day": float(day),
+                **{k: _json_float(a[k]) for k in AGREEMENT_SPECIES},
+                "change": {k: _json_float(v) for k, v in a["change"].items()},
+            }
+        )
+    return rows
+
+
+def _json_float(value: float) -> float | None:
+    """``None`` for NaN (no change from rest yet), else the float."""
+    return float(value) if np.isfinite(value) else None
 
 
 def summary(result: PatchCourseResult) -> dict[str, Any]:
@@ -282,7 +343,9 @@ def summary(result: PatchCourseResult) -> dict[str, Any]:
         "end_day": result.end_day,
         "runtime_s": result.wall_s,
         "solver": {k: v for k, v in result.patch.stats.items() if k not in ("run_fingerprint",)},
-        "layered_agreement": {k: v for k, v in agreement.items() if k != "detail"},
+        "layered_agreement": {k: v for k, v in agreement.items() if k not in ("detail", "change")},
+        "layered_agreement_change": {"day": agreement["day"], **agreement["change"]},
+        "layered_agreement_by_day": agreement_by_day(result),
         "layered_agreement_detail": agreement["detail"],
     }
 

@@ -6,8 +6,11 @@ For cells ``n`` and attractant ``c`` the flux is ``J = chi(z) n grad c`` and
 
 * face velocities from centred differences of ``c``:
   ``v_{i+1/2} = chi (c_{i+1} - c_i) / dx`` (laterally periodic; in depth
-  ``chi`` on a face is the mean of its two cells and the surface and bottom
-  faces carry no flux);
+  ``chi`` on a face is the harmonic mean ``2 chi_k chi_{k+1} / (chi_k + chi_{k+1})``
+  of its two cells, as for the diffusivity, so a face next to a layer with
+  ``chi = 0`` carries no chemotactic flux: cells sensitive in the papillary
+  dermis are not drawn across the dermo-epidermal junction into the
+  epidermis, where ``chi = 0``; the surface and bottom faces carry no flux);
 * face values of ``n`` by MUSCL reconstruction with the van Leer limiter,
   ``s_i = vL(n_i - n_{i-1}, n_{i+1} - n_i)``, ``vL(a, b) = (ab + |ab|) / (a + b)``,
   upwinded: ``F_{i+1/2} = v^+ (n_i + s_i / 2) + v^- (n_{i+1} - s_{i+1} / 2)``.
@@ -36,6 +39,16 @@ from numpy.typing import NDArray
 
 from .grid import PatchGrid
 from .model import PatchModel
+
+
+def harmonic_face(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``2 a b / (a + b)`` of neighbours along the last axis (``(..., n - 1)``); 0 where
+    ``a b <= 0``. Equal neighbours give their value; a zero on either side gives 0."""
+    v = np.asarray(values, dtype=np.float64)
+    a, b = v[..., :-1], v[..., 1:]
+    same = a * b > 0
+    out: NDArray[np.float64] = np.where(same, 2.0 * a * b / np.where(same, a + b, 1.0), 0.0)
+    return out
 
 
 def _van_leer(a: jax.Array, b: jax.Array) -> jax.Array:
@@ -88,6 +101,13 @@ class ChemotaxisOperator:
         return cls(grid, pairs, chi)
 
     @property
+    def chi_face(self) -> NDArray[np.float64]:
+        """``chi`` on the ``nz - 1`` inner depth faces of every pair: the harmonic mean
+        of the two cells (0 when either is 0 or their signs differ), shape
+        ``(pairs, nz - 1)``."""
+        return harmonic_face(self.chi_z)
+
+    @property
     def cells(self) -> tuple[int, ...]:
         """Species moved by chemotaxis (sorted, unique)."""
         return tuple(sorted({p[0] for p in self.pairs}))
@@ -101,7 +121,7 @@ class ChemotaxisOperator:
             chi = jnp.asarray(self.chi_z[p])
             vx = chi * (jnp.roll(c, -1, axis=0) - c) / dx
             vy = chi * (jnp.roll(c, -1, axis=1) - c) / dy
-            chi_face = 0.5 * (chi[1:] + chi[:-1])
+            chi_face = jnp.asarray(self.chi_face[p])
             vz = chi_face * (c[..., 1:] - c[..., :-1]) / dz
             out.append((vx, vy, vz))
         return out

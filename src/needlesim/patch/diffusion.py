@@ -17,7 +17,12 @@ In depth the flux through the face between cells ``k`` and ``k+1`` is
 ``F_{k+1/2} = D_{k+1/2} (u_{k+1} - u_k) / dz`` with the harmonic mean
 ``D_{k+1/2} = 2 D_k D_{k+1} / (D_k + D_{k+1})`` (exact flux continuity for
 piecewise-constant D, zero when either side is impermeable), and
-``F_{1/2} = F_{nz+1/2} = 0`` (no flux through the surface and the bottom).
+``F_{1/2} = 0`` (no flux through the surface). The bottom face is a wall
+(``F_{nz+1/2} = 0``) or, with a bottom conductance ``g >= 0`` (um/day) and an
+outside value ``u_b`` per species, exchanges with tissue below the grid held at
+``u_b``: ``F_{nz+1/2} = g (u_b - u_{nz})`` (a Robin condition; the operator
+is then affine, ``A u + s`` with the constant ``s = g u_b / dz`` in the bottom
+cells, and :meth:`DiffusionOperator.apply` is the linear part ``A u``).
 Since ``D`` depends on depth only, every lateral Fourier mode ``(m, n)``
 evolves independently under the tridiagonal matrix
 
@@ -97,19 +102,61 @@ class DiffusionOperator:
     grid: PatchGrid
     d_z: NDArray[np.float64]
     lateral: Lateral = "fd2"
+    bottom_conductance: NDArray[np.float64] | None = None
+    bottom_value: NDArray[np.float64] | None = None
 
     def __post_init__(self) -> None:
         d = np.asarray(self.d_z, dtype=np.float64)
         if d.ndim != 2 or d.shape[1] != self.grid.nz:
             raise ValueError(f"d_z needs shape (species, nz={self.grid.nz}), got {d.shape}")
         object.__setattr__(self, "d_z", d)
+        n = d.shape[0]
+        g = np.zeros(n) if self.bottom_conductance is None else self.bottom_conductance
+        g = np.asarray(g, dtype=np.float64).reshape(-1)
+        ub = np.zeros(n) if self.bottom_value is None else self.bottom_value
+        ub = np.asarray(ub, dtype=np.float64).reshape(-1)
+        if g.shape != (n,) or ub.shape != (n,):
+            raise ValueError(f"bottom conductance and value need one entry per species ({n})")
+        if np.any(g < 0) or not np.all(np.isfinite(g)) or not np.all(np.isfinite(ub)):
+            raise ValueError("bottom conductances must be finite and >= 0, values finite")
+        object.__setattr__(self, "bottom_conductance", g)
+        object.__setattr__(self, "bottom_value", ub)
 
     @classmethod
     def for_species(
-        cls, grid: PatchGrid, diffusivity: NDArray[np.float64], lateral: Lateral = "fd2"
+        cls,
+        grid: PatchGrid,
+        diffusivity: NDArray[np.float64],
+        lateral: Lateral = "fd2",
+        bottom_conductance: NDArray[np.float64] | None = None,
+        bottom_value: NDArray[np.float64] | None = None,
     ) -> DiffusionOperator:
-        """From per-layer diffusivities ``(Sd, 5)``."""
-        return cls(grid, grid.per_layer(np.asarray(diffusivity, dtype=np.float64)), lateral)
+        """From per-layer diffusivities ``(Sd, 5)`` (and optional bottom exchange)."""
+        return cls(
+            grid,
+            grid.per_layer(np.asarray(diffusivity, dtype=np.float64)),
+            lateral,
+            bottom_conductance,
+            bottom_value,
+        )
+
+    @property
+    def _g_bottom(self) -> NDArray[np.float64]:
+        assert self.bottom_conductance is not None
+        return self.bottom_conductance
+
+    @property
+    def has_bottom_exchange(self) -> bool:
+        return bool(np.any(self._g_bottom > 0))
+
+    def bottom_source(self) -> jax.Array:
+        """The constant ``s = g u_b / dz`` of the affine operator, ``(Sd, 1, 1, nz)``
+        (nonzero in the bottom cells only)."""
+        assert self.bottom_value is not None
+        dz = self.grid.spacing_um[2]
+        s = np.zeros((self.n_species, 1, 1, self.grid.nz))
+        s[:, 0, 0, -1] = self._g_bottom * self.bottom_value / dz
+        return jnp.asarray(s)
 
     @property
     def n_species(self) -> int:
@@ -117,7 +164,11 @@ class DiffusionOperator:
 
     @property
     def d_face(self) -> NDArray[np.float64]:
-        return face_diffusivity(self.d_z)
+        """Face coefficients ``(Sd, nz + 1)`` (um^2/day): harmonic means inside, 0 at the
+        surface; at the bottom ``g dz`` (so that ``d_face / dz`` is the conductance)."""
+        faces = face_diffusivity(self.d_z)
+        faces[:, -1] = self._g_bottom * self.grid.spacing_um[2]
+        return faces
 
     @property
     def max_rate_per_day(self) -> float:
@@ -143,12 +194,14 @@ class DiffusionOperator:
         return d_z * lap + self._depth_term(u)
 
     def _depth_term(self, u: jax.Array) -> jax.Array:
-        """``(F_{k+1/2} - F_{k-1/2}) / dz`` with no-flux walls (real or complex ``u``)."""
+        """``(F_{k+1/2} - F_{k-1/2}) / dz``, linear part (real or complex ``u``): no flux
+        through the surface, ``-g u`` through the bottom."""
         dz = self.grid.spacing_um[2]
         d_face = jnp.asarray(self.d_face)[:, None, None, :]
         flux_inner = d_face[..., 1:-1] * (u[..., 1:] - u[..., :-1]) / dz
         zero = jnp.zeros((*u.shape[:-1], 1), dtype=u.dtype)
-        flux = jnp.concatenate([zero, flux_inner, zero], axis=-1)
+        bottom = -d_face[..., -1:] * u[..., -1:] / dz
+        flux = jnp.concatenate([zero, flux_inner, bottom], axis=-1)
         return (flux[..., 1:] - flux[..., :-1]) / dz
 
     def _apply_hat(self, u_hat: jax.Array, lam: jax.Array) -> jax.Array:
@@ -166,8 +219,10 @@ class DiffusionOperator:
         d_face = jnp.asarray(self.d_face)[:, None, None, :] / dz**2
         d_z = jnp.asarray(self.d_z)[:, None, None, :]
         shape = rhs_hat.shape
-        lower = jnp.broadcast_to(-a * d_face[..., :-1], shape)
-        upper = jnp.broadcast_to(-a * d_face[..., 1:], shape)
+        # off-diagonals: inner faces only (the surface and bottom faces couple to no cell)
+        inner = d_face.at[..., 0].set(0.0).at[..., -1].set(0.0)
+        lower = jnp.broadcast_to(-a * inner[..., :-1], shape)
+        upper = jnp.broadcast_to(-a * inner[..., 1:], shape)
         diag = 1.0 + a * (d_face[..., :-1] + d_face[..., 1:] + lam[None, :, :, None] * d_z)
         if shift is not None:
             diag = diag - a * shift[:, None, None, :]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,15 +57,21 @@ class Session:
     damage: FloatArray | DamageFn
 
     def damage_field(self, grid: PatchGrid, rng: np.random.Generator) -> FloatArray:
+        """The damage of this session on ``grid``: shape ``grid.shape`` (one field) or
+        ``(k, *grid.shape)`` (``k`` fields; the injury function then receives ``k``
+        values per voxel). A single field is a volume fraction in ``[0, 1]``; the
+        meaning of several is up to the model's injury function (all ``>= 0``)."""
         d = self.damage(grid, rng) if callable(self.damage) else self.damage
         arr = np.asarray(d, dtype=np.float64)
-        if arr.shape != grid.shape:
+        if arr.shape != grid.shape and not (arr.ndim == 4 and arr.shape[1:] == grid.shape):
             raise ValueError(
                 f"damage of the session on day {self.day} must have shape "
-                f"{grid.shape}, got {arr.shape}"
+                f"{grid.shape} or (k, *{grid.shape}), got {arr.shape}"
             )
-        if np.any(arr < 0) or np.any(arr > 1):
-            raise ValueError("damage must lie in [0, 1]")
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise ValueError("damage must be finite and >= 0")
+        if arr.ndim == 3 and np.any(arr > 1):
+            raise ValueError("damage (a single field) must lie in [0, 1]")
         return arr
 
 
@@ -76,12 +82,23 @@ def channel_damage(
     depth_um: FloatArray,
     surface_diameter_um: FloatArray,
     *,
-    margin_um: float = 0.0,
+    margin_um: float | FloatArray = 0.0,
     samples: int = 3,
     diameter_from_tip: Callable[[FloatArray], FloatArray] | None = None,
+    radius_scale: float = 1.0,
+    combine: Literal["union", "sum"] = "union",
 ) -> FloatArray:
     """Damage in ``[0, 1]`` per voxel of channels at ``(x, y)`` (wrapped periodically)
-    reaching ``depth_um`` with surface diameter ``surface_diameter_um``.
+    reaching ``depth_um`` with surface diameter ``surface_diameter_um``; ``margin_um``
+    (one value, or one per channel) dilates each channel (see the module doc).
+
+    ``radius_scale`` widens every channel laterally (the radius at each depth is
+    multiplied by it, the margin is not): a cross-section ``radius_scale^2``
+    times the channel's at every depth. ``combine`` says how overlapping
+    channels add up: ``"union"`` (default) gives the fraction of the voxel
+    inside at least one channel, ``1 - prod (1 - d_i)`` (in ``[0, 1]``);
+    ``"sum"`` gives ``sum d_i`` (each channel counted, as the device model's
+    injured volume fraction counts overlapping tracks; may exceed 1).
 
     ``diameter_from_tip(s)`` replaces the cone by any profile: the channel
     diameter at distance ``s = d - z`` above the tip (for example
@@ -92,21 +109,29 @@ def channel_damage(
     y = np.asarray(y_um, dtype=np.float64).ravel()
     d = np.asarray(depth_um, dtype=np.float64).ravel()
     diam = np.broadcast_to(np.asarray(surface_diameter_um, dtype=np.float64), d.shape).ravel()
+    margins = np.broadcast_to(np.asarray(margin_um, dtype=np.float64), d.shape).ravel()
+    if np.any(margins < 0) or not np.all(np.isfinite(margins)):
+        raise ValueError("margins must be finite and >= 0")
     if not x.shape == y.shape == d.shape:
         raise ValueError("x, y and depth need the same length")
     if samples < 1:
         raise ValueError("samples must be >= 1")
+    if not radius_scale > 0:
+        raise ValueError(f"radius_scale must be > 0, got {radius_scale}")
+    if combine not in ("union", "sum"):
+        raise ValueError(f"combine must be 'union' or 'sum', got {combine!r}")
     nx, ny, nz = grid.shape
     hx, hy, hz = grid.spacing_um
     lx, ly, _ = grid.lengths_um
     survive = np.ones(grid.shape)
+    total = np.zeros(grid.shape)
     offsets = (np.arange(samples) + 0.5) / samples  # sub-point positions in a voxel
-    for xi, yi, di, dia in zip(x % lx, y % ly, d, diam, strict=True):
+    for xi, yi, di, dia, margin in zip(x % lx, y % ly, d, diam, margins, strict=True):
         if di <= 0.0:
             continue
-        r0 = 0.5 * dia
-        reach = r0 + margin_um
-        bottom = di + margin_um
+        r0 = 0.5 * dia * radius_scale
+        reach = r0 + margin
+        bottom = di + margin
         ix = np.arange(math.floor((xi - reach) / hx), math.floor((xi + reach) / hx) + 1)
         iy = np.arange(math.floor((yi - reach) / hy), math.floor((yi + reach) / hy) + 1)
         iz = np.arange(0, min(nz, math.floor(bottom / hz) + 1))
@@ -119,10 +144,14 @@ def channel_damage(
         if diameter_from_tip is None:
             profile = r0 * np.maximum(1.0 - pz / di, 0.0)
         else:
-            profile = 0.5 * np.asarray(diameter_from_tip(np.maximum(di - pz, 0.0)), dtype=float)
-        radius = np.where(pz <= di, profile + margin_um, 0.0)
+            profile = (
+                0.5
+                * radius_scale
+                * np.asarray(diameter_from_tip(np.maximum(di - pz, 0.0)), dtype=float)
+            )
+        radius = np.where(pz <= di, profile + margin, 0.0)
         below = np.maximum(pz - di, 0.0)
-        cap = np.where(pz > di, np.sqrt(np.maximum(margin_um**2 - below**2, 0.0)), 0.0)
+        cap = np.where(pz > di, np.sqrt(np.maximum(margin**2 - below**2, 0.0)), 0.0)
         radius = np.maximum(radius, cap)
         inside = rho2[:, :, None] <= radius[None, None, :] ** 2
         frac = inside.reshape(ix.size, samples, iy.size, samples, iz.size, samples).mean(
@@ -136,10 +165,15 @@ def channel_damage(
                 (ix[:, None, None] % nx, iy[None, :, None] % ny, np.arange(iz.size)[None, None, :]),
                 frac,
             )
-            survive[:, :, : iz.size] *= 1.0 - np.minimum(folded, 1.0)
+            if combine == "sum":
+                total[:, :, : iz.size] += folded
+            else:
+                survive[:, :, : iz.size] *= 1.0 - np.minimum(folded, 1.0)
+        elif combine == "sum":
+            total[block] += frac
         else:
             survive[block] *= 1.0 - frac
-    return 1.0 - survive
+    return total if combine == "sum" else 1.0 - survive
 
 
 def damage_from_punctures(
@@ -147,9 +181,11 @@ def damage_from_punctures(
     punctures: PunctureLike,
     *,
     origin_um: tuple[float, float] = (0.0, 0.0),
-    margin_um: float = 0.0,
+    margin_um: float | FloatArray = 0.0,
     samples: int = 3,
     diameter_from_tip: Callable[[FloatArray], FloatArray] | None = None,
+    radius_scale: float = 1.0,
+    combine: Literal["union", "sum"] = "union",
 ) -> FloatArray:
     """The damage field of a session's punctures (:class:`needlesim.device.Punctures`).
 
@@ -159,20 +195,119 @@ def damage_from_punctures(
     samples are periodic, like the patch) to keep the channel density exact at
     the edges. Strikes with zero penetration make no channel.
     """
-    lx, ly, _ = grid.lengths_um
-    x = np.asarray(punctures.x_um, dtype=np.float64) - origin_um[0]
-    y = np.asarray(punctures.y_um, dtype=np.float64) - origin_um[1]
-    keep = (x >= 0) & (x < lx) & (y >= 0) & (y < ly)
+    x, y, depth, diameter = _on_patch(grid, punctures, origin_um)
+    margin = np.asarray(margin_um, dtype=np.float64)
+    if margin.ndim:  # one per puncture: keep those on the patch
+        margin = margin[_inside(grid, punctures, origin_um)]
     return channel_damage(
         grid,
+        x,
+        y,
+        depth,
+        diameter,
+        margin_um=margin,
+        samples=samples,
+        diameter_from_tip=diameter_from_tip,
+        radius_scale=radius_scale,
+        combine=combine,
+    )
+
+
+def _on_patch(
+    grid: PatchGrid, punctures: PunctureLike, origin_um: tuple[float, float]
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """``(x, y, depth, surface diameter)`` of the punctures inside the patch (shifted)."""
+    x = np.asarray(punctures.x_um, dtype=np.float64) - origin_um[0]
+    y = np.asarray(punctures.y_um, dtype=np.float64) - origin_um[1]
+    keep = _inside(grid, punctures, origin_um)
+    return (
         x[keep],
         y[keep],
         np.asarray(punctures.penetration_depth_um, dtype=np.float64)[keep],
         np.asarray(punctures.surface_diameter_um, dtype=np.float64)[keep],
-        margin_um=margin_um,
-        samples=samples,
-        diameter_from_tip=diameter_from_tip,
     )
+
+
+def _inside(
+    grid: PatchGrid, punctures: PunctureLike, origin_um: tuple[float, float]
+) -> NDArray[np.bool_]:
+    lx, ly, _ = grid.lengths_um
+    x = np.asarray(punctures.x_um, dtype=np.float64) - origin_um[0]
+    y = np.asarray(punctures.y_um, dtype=np.float64) - origin_um[1]
+    inside: NDArray[np.bool_] = (x >= 0) & (x < lx) & (y >= 0) & (y < ly)
+    return inside
+
+
+def dilation_margin_um(
+    depth_um: FloatArray,
+    surface_diameter_um: FloatArray,
+    factor: float,
+    diameter_from_tip: Callable[[FloatArray], FloatArray] | None = None,
+    *,
+    points: int = 256,
+) -> FloatArray:
+    """The margin ``m`` per channel whose dilated channel (radius ``r(z) + m`` down to
+    the tip, a hemispherical cap of radius ``m`` below it; nothing above the
+    surface) holds ``factor`` times the channel's volume:
+
+        pi int_0^d (r + m)^2 dz + (2/3) pi m^3 = factor pi int_0^d r^2 dz,
+
+    a cubic in ``m`` with one positive root for ``factor > 1`` (0 for ``factor <= 1``
+    or channels of no volume). ``r(z)`` is the cone of :func:`channel_damage` or
+    ``diameter_from_tip(d - z) / 2``; the integrals by the midpoint rule on
+    ``points`` depths."""
+    d = np.atleast_1d(np.asarray(depth_um, dtype=np.float64))
+    dia = np.broadcast_to(np.asarray(surface_diameter_um, dtype=np.float64), d.shape)
+    out = np.zeros(d.shape)
+    if factor <= 1.0:
+        return out
+    u = (np.arange(points) + 0.5) / points  # fraction of the depth, midpoints
+    for i, (di, d0) in enumerate(zip(d, dia, strict=True)):
+        if di <= 0.0:
+            continue
+        z = u * di
+        if diameter_from_tip is None:
+            r = 0.5 * d0 * (1.0 - z / di)
+        else:
+            r = 0.5 * np.asarray(diameter_from_tip(di - z), dtype=np.float64)
+        i1 = float(r.mean() * di)  # int r dz
+        i2 = float((r * r).mean() * di)  # int r^2 dz
+        if i2 <= 0.0:
+            continue
+        # (2/3) m^3 + d m^2 + 2 I1 m - (factor - 1) I2 = 0
+        roots = np.roots([2.0 / 3.0, di, 2.0 * i1, -(factor - 1.0) * i2])
+        real = roots[np.abs(roots.imag) < 1e-9 * max(1.0, float(np.abs(roots).max()))].real
+        out[i] = float(real[real > 0].max())
+    return out
+
+
+def surface_opening(
+    grid: PatchGrid,
+    punctures: PunctureLike,
+    *,
+    origin_um: tuple[float, float] = (0.0, 0.0),
+    samples: int = 5,
+) -> FloatArray:
+    """Fraction of each voxel column's footprint ``(nx, ny)`` inside at least one
+    channel opening (a disc of the puncture's surface diameter; punctures with
+    zero penetration open nothing), on ``samples^2`` sub-points per column.
+    Its mean over the patch is the surface coverage of the openings."""
+    x, y, depth, diameter = _on_patch(grid, punctures, origin_um)
+    nx, ny, _ = grid.shape
+    hx, hy, _ = grid.spacing_um
+    lx, ly, _ = grid.lengths_um
+    offsets = (np.arange(samples) + 0.5) / samples
+    px = ((np.arange(nx)[:, None] + offsets[None, :]) * hx).ravel()
+    py = ((np.arange(ny)[:, None] + offsets[None, :]) * hy).ravel()
+    covered = np.zeros((px.size, py.size), dtype=bool)
+    for xi, yi, di, dia in zip(x % lx, y % ly, depth, diameter, strict=True):
+        if di <= 0.0 or dia <= 0.0:
+            continue
+        ddx = (px - xi + 0.5 * lx) % lx - 0.5 * lx  # nearest periodic image
+        ddy = (py - yi + 0.5 * ly) % ly - 0.5 * ly
+        covered |= ddx[:, None] ** 2 + ddy[None, :] ** 2 <= (0.5 * dia) ** 2
+    out: FloatArray = covered.reshape(nx, samples, ny, samples).mean(axis=(1, 3))
+    return out
 
 
 def cone_volume_um3(depth_um: float, surface_diameter_um: float) -> float:

@@ -1,30 +1,31 @@
 """The real healing kinetics on the patch: an adapter from :mod:`needlesim.biology`.
 
 Every voxel runs the kinetics of the ``layered`` level for the compartment of
-its layer (:func:`needlesim.biology.reaction_rates` with the layer's row of
-:func:`needlesim.biology.compartments`); the state has the 24 species of
-:data:`needlesim.biology.SPECIES` in the same units. Transport:
+its layer (the rate laws of :func:`needlesim.biology.reaction_rates` with the
+layer's row of :func:`needlesim.biology.compartments`); the state has the 24
+species of :data:`needlesim.biology.SPECIES` in the same units. Transport:
 
 * the six soluble mediators (:data:`~needlesim.biology.DIFFUSIBLE`) diffuse
   with the registry's ``mediator_diffusivity_um2_per_day`` in every living
   layer and not into the stratum corneum (``D = 0`` there: the harmonic face
-  mean makes the interface impermeable, as the layered exchange does);
+  mean makes the interface impermeable, as the layered exchange does); at the
+  bottom of the grid they exchange with the rest of the hypodermis, a
+  well-mixed compartment at rest as in the layered level
+  (:func:`bottom_exchange`);
 * fibroblasts migrate at random with :data:`FIBROBLAST_MOTILITY_UM2_PER_DAY`
   in the connective layers and climb PDGF gradients with the sensitivity
-  :data:`FIBROBLAST_CHEMOTAXIS_CHI` (both assumptions, see below);
+  :data:`FIBROBLAST_CHEMOTAXIS_CHI` in all three of them (both assumptions,
+  see below; the harmonic face sensitivity keeps them out of the epidermis);
 * everything else (matrix, resident and immune cells, wound indices) stays
   where it is (``D = 0``).
 
-Injury per voxel (:func:`healing_injury`): the layered jump
-(:func:`needlesim.biology.apply_injury`) with the voxel's damage fraction ``d``
-in place of the layer's injured volume fraction: ``damage += A_D d``;
-``clot += A_P d`` where the voxel is below the dermo-epidermal junction (a
-channel voxel in the dermis bleeds; the layered level uses ``A_P b v_l`` with
-``b`` the fraction of channels that crossed the junction, the same for
-devices whose channels all reach the dermis); capillaries lose
-``min(c_cut d, 1)``; in the stratum corneum and viable epidermis the open
-channel fraction becomes ``O + d - O d`` (the voxel's opened area fraction in
-place of the Boolean coverage ``a``). A voxel with ``d = 0`` is unchanged.
+Injury per voxel (:func:`healing_damage`, :func:`healing_injury`): the layered
+jump (:func:`needlesim.biology.apply_injury`) with three fields of the
+session's punctures in place of the layer's injured fraction ``v_l``: the
+track volume fraction (clot, capillaries), the signalling volume (damage;
+``A_D`` times the track volume around each track, since ``A_D`` amplifies the
+volume that damage signals reach) and the opened footprint (open channels);
+see :func:`healing_damage`.
 
 Initial state: the layered rest state :func:`needlesim.biology.baseline_state`
 of the patient, row by row according to each voxel's layer.
@@ -37,15 +38,15 @@ Assumptions (documented in ``docs/patch.md``):
 * ``FIBROBLAST_CHEMOTAXIS_CHI = 4.0e3`` um^2/day per fold of PDGF: a drift of
   ~100 um/day up a gradient of one fold per 40 um (a ~4 um/h bias on cells
   that crawl at 10-50 um/h);
-* chemotaxis acts in the reticular dermis and hypodermis only: the patch's
-  chemotaxis operator averages ``chi`` on depth faces, so a sensitivity in the
-  papillary dermis would drag fibroblasts across the dermo-epidermal junction
-  into the epidermis, where they do not exist. Papillary fibroblasts move by
-  random motility only.
+* the hypodermis below the grid is at rest (it is much thicker than the grid's
+  part of it) and exchanges through its centre, as in the layered level;
+* the signalling volume is the track dilated by a uniform margin (isotropic,
+  as a diffusing signal spreads), intensity 1 inside.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -67,8 +68,10 @@ from ..biology import (
     S,
     baseline_state,
     compartments,
-    reaction_rates,
+    linear_loss_rates,
 )
+from ..biology.kinetics import RATES
+from .events import PunctureLike, damage_from_punctures, dilation_margin_um, surface_opening
 from .grid import N_LAYERS, PatchGrid
 from .model import Chemotaxis, PatchModel, ReactionContext
 
@@ -80,7 +83,7 @@ FIBROBLAST_MOTILITY_UM2_PER_DAY = 8.64e3
 FIBROBLAST_CHEMOTAXIS_CHI = 4.0e3
 """Chemotactic sensitivity of fibroblasts to PDGF (um^2/day per fold). An assumption."""
 
-_CHEMOTAXIS_LAYERS = (Layer.reticular_dermis, Layer.hypodermis)
+_CHEMOTAXIS_LAYERS = (Layer.papillary_dermis, Layer.reticular_dermis, Layer.hypodermis)
 _DERMAL = np.zeros(N_LAYERS)
 _DERMAL[[Layer.papillary_dermis, Layer.reticular_dermis, Layer.hypodermis]] = 1.0
 
@@ -111,24 +114,119 @@ def healing_reaction(y: jax.Array, params: HealingParams, ctx: ReactionContext) 
     see scalars; absent species are masked with ``PRESENCE[layer]``.
     """
     c = _layer_row(params.c, ctx.layer)
-    rates = reaction_rates(y, params.p, c)  # (5, S) by the PRESENCE broadcast
-    return rates[ctx.layer]
+    # the rate laws of reaction_rates, masked with the voxel's row of PRESENCE only
+    # (reaction_rates would broadcast to all 5 layers and pick one: 5x the work).
+    # Masked with `where`, not a product: the rate law of an absent species may have
+    # an infinite derivative at its zero inputs (fibroblast activation at TGF-beta1 = 0
+    # in the stratum corneum), and 0 * inf would put NaN into the Jacobian products.
+    rates = jnp.stack([RATES[s](y, params.p, c) for s in S])
+    return jnp.where(jnp.asarray(PRESENCE)[ctx.layer], rates, 0.0)
+
+
+INJURY_FIELDS = ("dose", "signal", "opening")
+"""The fields of a session's damage (:func:`healing_damage`), in this order."""
 
 
 def healing_injury(
     y: jax.Array, damage: jax.Array, params: HealingParams, ctx: ReactionContext
 ) -> jax.Array:
-    """The layered session jump of one voxel with damage fraction ``damage``."""
+    """The layered session jump of one voxel.
+
+    ``damage`` holds the voxel's :data:`INJURY_FIELDS` (shape ``(3,)``, see
+    :func:`healing_damage`): the track volume fraction ``v`` (``dose``), the
+    signalling-volume fraction ``w`` (``signal``, in place of the layered
+    ``A_D v``) and the opened footprint fraction ``a`` (``opening``)::
+
+        D += w,   P += A_P v (below the dermo-epidermal junction),
+        Cap *= 1 - min(c_cut v, 1),   O += a - O a.
+
+    A scalar ``damage`` ``d`` stands for ``(d, A_D d, d)``: a voxel injured with
+    the layered jump of a layer whose injured fraction is ``d``.
+    """
     p = params.p
     present = jnp.asarray(PRESENCE, dtype=y.dtype)[ctx.layer]
     dermal = jnp.asarray(_DERMAL, dtype=y.dtype)[ctx.layer]
-    d = damage
+    if jnp.ndim(damage) == 0:
+        v, w, a = damage, p.damage_amplification * damage, damage
+    else:
+        v, w, a = damage[0], damage[1], damage[2]
     o = y[S.open_channels]
-    cut = jnp.minimum(p.capillary_cut_fraction * d, 1.0)
-    y = y.at[S.damage].add(p.damage_amplification * d * present[S.damage])
-    y = y.at[S.clot].add(p.clot_amplification * dermal * d * present[S.clot])
-    y = y.at[S.open_channels].add((d - o * d) * present[S.open_channels])
+    cut = jnp.minimum(p.capillary_cut_fraction * v, 1.0)
+    y = y.at[S.damage].add(w * present[S.damage])
+    y = y.at[S.clot].add(p.clot_amplification * dermal * v * present[S.clot])
+    y = y.at[S.open_channels].add((a - o * a) * present[S.open_channels])
     return y.at[S.capillaries].add(-y[S.capillaries] * cut)
+
+
+def healing_damage(
+    grid: PatchGrid,
+    punctures: PunctureLike,
+    p: Parameters,
+    diameter_from_tip: Callable[[FloatArray], FloatArray] | None = None,
+    *,
+    layer_fraction: FloatArray | None = None,
+    samples: int = 3,
+) -> FloatArray:
+    """The :data:`INJURY_FIELDS` of one session's punctures, ``(3, nx, ny, nz)``.
+
+    * ``dose``: the track volume fraction of each voxel, overlapping channels
+      summed (as the device model sums track volumes into the layer's injured
+      fraction ``v_l``), so its layer mean is ``v_l``;
+    * ``signal``: the damage signal. The ``layered`` level raises damage by
+      ``A_D v_l``: the signalling volume (DAMPs, ATP, H2O2 reach cells beyond
+      the track) is ``A_D`` times the track volume, mixed over the layer. On
+      the patch that volume is placed around each track: the track widened
+      laterally by ``sqrt(A_D)`` at every depth (``A_D`` times its cross-section),
+      intensity 1 inside, overlaps summed. Its layer mean is ``A_D v_l``, the
+      layered jump; where channels are dense the regions overlap and the field
+      approaches the layered value, where they are sparse the signal stays near
+      the channels;
+    * ``opening``: the fraction of the voxel's footprint inside a channel
+      opening (union over channels; its mean is the surface coverage ``a`` of
+      the layered jump), used in the stratum corneum and viable epidermis.
+
+    ``layer_fraction`` (the device summary's injured volume fraction ``v_l`` of
+    the 5 layers): ``dose`` and ``signal`` are rescaled in each layer of the
+    grid so that their layer means are exactly ``v_l`` and ``A_D v_l``. A voxel
+    runs the kinetics of the layer that holds its centre, so a layer boundary
+    moves by up to half a voxel and the track volume of that sliver (the most
+    injured part of a layer for conical channels) is counted in the wrong
+    layer; the rescaling gives each grid layer its own layer's injury, the
+    jump of the ``layered`` level, keeping the shape of the field. Layers
+    without voxels or without track volume on the grid are left as they are.
+    """
+    amplification = float(np.asarray(p.damage_amplification))
+
+    def tracks(margin: float | FloatArray) -> FloatArray:
+        return damage_from_punctures(
+            grid,
+            punctures,
+            diameter_from_tip=diameter_from_tip,
+            samples=samples,
+            margin_um=margin,
+            combine="sum",
+        )
+
+    dose = tracks(0.0)
+    margins = dilation_margin_um(
+        np.asarray(punctures.penetration_depth_um, dtype=np.float64),
+        np.asarray(punctures.surface_diameter_um, dtype=np.float64),
+        amplification,
+        diameter_from_tip,
+    )
+    signal = tracks(margins)
+    if layer_fraction is not None:
+        v = np.asarray(layer_fraction, dtype=np.float64)
+        if v.shape != (N_LAYERS,) or np.any(v < 0) or not np.all(np.isfinite(v)):
+            raise ValueError(f"layer_fraction needs {N_LAYERS} finite values >= 0, got {v}")
+        for layer in range(N_LAYERS):
+            k = grid.layer_of_z == layer
+            for field, target in ((dose, v[layer]), (signal, amplification * v[layer])):
+                mean = float(field[..., k].mean()) if k.any() else 0.0
+                if mean > 0.0:
+                    field[..., k] *= target / mean
+    opening = np.broadcast_to(surface_opening(grid, punctures)[:, :, None], grid.shape)
+    return np.stack([dose, signal, opening])
 
 
 def healing_diffusivities(p: Parameters) -> list[list[float]]:
@@ -155,8 +253,41 @@ def healing_chemotaxis() -> Chemotaxis:
     return Chemotaxis(cells=int(S.fibroblasts), attractant=int(S.pdgf), chi=chi)
 
 
-def healing_model(p: Parameters) -> PatchModel:
-    """The :class:`PatchModel` of the healing kinetics (24 species)."""
+def hypodermis_below_um(grid: PatchGrid) -> float:
+    """Thickness of the skin's hypodermis below the grid (um; 0 when the grid holds the
+    whole stack or has no skin profile)."""
+    if grid.skin is None:
+        return 0.0
+    return max(0.0, float(grid.skin.boundaries_um[-1]) - grid.lengths_um[2])
+
+
+def bottom_exchange(grid: PatchGrid, p: Parameters) -> tuple[list[float], list[float]] | None:
+    """Conductance (um/day) and outside value of every species at the grid's bottom.
+
+    The hypodermis below the grid is represented as the ``layered`` level
+    represents a layer: one well-mixed compartment, at rest (its thickness
+    ``h`` is much larger than the grid's, so its level barely moves). A
+    mediator crosses the bottom face with the layered exchange flux between the
+    bottom voxel and that compartment, ``2 D (G_rest - G) / (dz + h)`` (centre to
+    centre distance, :mod:`needlesim.solve.exchange`). Nothing else crosses.
+    ``None`` when nothing lies below the grid (a no-flux bottom, as in
+    ``layered``).
+    """
+    below = hypodermis_below_um(grid)
+    if below <= 0.0 or grid.layer_of_z[-1] != Layer.hypodermis:
+        return None
+    d_med = float(np.asarray(p.mediator_diffusivity_um2_per_day))
+    g = 2.0 * d_med / (grid.spacing_um[2] + below)
+    live = DIFFUSIBLE & PRESENCE[Layer.hypodermis]
+    conductance = [g if ok else 0.0 for ok in live]
+    value = [1.0 if ok else 0.0 for ok in live]  # fold species rest at 1
+    return conductance, value
+
+
+def healing_model(p: Parameters, grid: PatchGrid | None = None) -> PatchModel:
+    """The :class:`PatchModel` of the healing kinetics (24 species); with ``grid``, the
+    mediators exchange with the hypodermis below it (:func:`bottom_exchange`)."""
+    bottom = bottom_exchange(grid, p) if grid is not None else None
     return PatchModel(
         species=SPECIES_NAMES,
         diffusivity_um2_per_day=healing_diffusivities(p),
@@ -166,7 +297,16 @@ def healing_model(p: Parameters) -> PatchModel:
         units=SPECIES_UNITS,
         nonnegative=True,
         name="healing",
+        bottom_conductance_um_per_day=None if bottom is None else bottom[0],
+        bottom_value=None if bottom is None else bottom[1],
+        linear_decay=healing_linear_decay,
     )
+
+
+def healing_linear_decay(params: HealingParams) -> jax.Array:
+    """``(S, 5)``: the constant linear loss rates of every species and layer
+    (:func:`needlesim.biology.linear_loss_rates`), for the preconditioner."""
+    return jnp.asarray(linear_loss_rates(params.p, params.c)).T
 
 
 def healing_initial_state(grid: PatchGrid, p: Parameters, cov: Covariates) -> FloatArray:
@@ -200,7 +340,7 @@ def healing_setup(
     grid = PatchGrid.from_skin(skin, side_um=side_um, spacing_um=spacing_um, depth_um=depth_um)
     return HealingSetup(
         grid=grid,
-        model=healing_model(p),
+        model=healing_model(p, grid),
         y0=healing_initial_state(grid, p, cov),
         params=healing_params(p, cov),
         covariates=cov,

@@ -95,6 +95,20 @@ class PatchModel:
     voxel as ``ctx.aux``. ``nonnegative`` marks species that must stay
     ``>= 0``: a step that makes one of them more negative than its absolute
     tolerance is rejected and retried smaller.
+
+    ``bottom_conductance_um_per_day`` and ``bottom_value`` (one per species,
+    default: none) let diffusing species exchange through the bottom face of
+    the grid with tissue below it held at ``bottom_value``: the flux into the
+    grid is ``g (u_b - u)`` (a Robin condition; ``g = 0`` is the no-flux wall).
+    Choose ``u_b`` as the rest value, so that the rest state stays a steady
+    state.
+
+    ``linear_decay(params) -> (S, 5)`` (optional): rates ``lambda >= 0`` (1/day)
+    of the loss of each species that is linear in it with a constant rate, per
+    layer (e.g. mediator turnover). The integrator's preconditioner then uses
+    ``-lambda`` for the diagonal of the reaction Jacobian instead of computing
+    it (``S`` Jacobian-vector products per step). Only the number of Krylov
+    iterations depends on it, not the solution or its order.
     """
 
     species: tuple[str, ...]
@@ -106,6 +120,9 @@ class PatchModel:
     aux: Any = None
     nonnegative: bool | tuple[bool, ...] = True
     name: str = "patch"
+    bottom_conductance_um_per_day: Sequence[float] | None = None
+    bottom_value: Sequence[float] | None = None
+    linear_decay: Callable[[Params], Any] | None = None
     _diffusivity: NDArray[np.float64] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -131,6 +148,19 @@ class PatchModel:
             raise ValueError(f"need one unit per species ({n})")
         if not isinstance(self.nonnegative, bool) and len(self.nonnegative) != n:
             raise ValueError(f"nonnegative needs one flag per species ({n})")
+        g = self.bottom_conductance
+        if (self.bottom_conductance_um_per_day is None) != (self.bottom_value is None):
+            raise ValueError("give both bottom_conductance_um_per_day and bottom_value, or neither")
+        if g is not None:
+            ub = np.asarray(self.bottom_value, dtype=np.float64)
+            if g.shape != (n,) or ub.shape != (n,):
+                raise ValueError(f"bottom conductance and value need one entry per species ({n})")
+            if np.any(g < 0) or not np.all(np.isfinite(g)) or not np.all(np.isfinite(ub)):
+                raise ValueError("bottom conductances must be finite and >= 0, values finite")
+            still = (g > 0) & (self._diffusivity.max(axis=1) == 0)
+            if np.any(still):
+                names = [self.species[i] for i in np.flatnonzero(still)]
+                raise ValueError(f"species without diffusion cannot cross the bottom: {names}")
         cells = {c.cells for c in self.chemotaxis}
         for c in self.chemotaxis:
             for idx in (c.cells, c.attractant):
@@ -146,6 +176,13 @@ class PatchModel:
     @property
     def n_species(self) -> int:
         return len(self.species)
+
+    @property
+    def bottom_conductance(self) -> NDArray[np.float64] | None:
+        """Bottom conductances ``(S,)`` (um/day), or ``None`` (no-flux bottom)."""
+        if self.bottom_conductance_um_per_day is None:
+            return None
+        return np.asarray(self.bottom_conductance_um_per_day, dtype=np.float64).reshape(-1)
 
     @property
     def diffusivity(self) -> NDArray[np.float64]:
@@ -201,5 +238,14 @@ class PatchModel:
                 getattr(fn, "__qualname__", repr(fn)) if fn is not None else "-",
                 getattr(inj, "__qualname__", repr(inj)) if inj is not None else "-",
                 repr(tuple(self.nonnegative_mask())),
+                getattr(self.linear_decay, "__qualname__", "-"),
+                repr(
+                    None
+                    if self.bottom_value is None
+                    else (
+                        tuple(float(v).hex() for v in np.asarray(self.bottom_conductance)),
+                        tuple(float(v).hex() for v in np.asarray(self.bottom_value)),
+                    )
+                ),
             ]
         )

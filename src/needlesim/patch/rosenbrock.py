@@ -42,6 +42,9 @@ no Jacobian is stored) and the preconditioner
     P = I - gamma h (D + L),   L_s(z) = min(0, max_{x,y} dR_s/dy_s)   (diffusing species)
     P = I - gamma h min(0, dR_s/dy_s)                                  (the others)
 
+(``dR_s/dy_s`` from ``S`` Jacobian-vector products, or ``-lambda_s(layer)`` when
+the model supplies its constant linear loss rates, :attr:`PatchModel.linear_decay`)
+
 which is inverted exactly: FFT laterally, a tridiagonal system in depth per
 lateral mode. ``L`` moves the stiff linear decay of each diffusing species
 (uniform within a layer) into the exactly inverted part, so for diffusion with
@@ -183,9 +186,16 @@ class RosenbrockSystem:
         cls, grid: PatchGrid, model: PatchModel, lateral: Lateral = "fd2"
     ) -> RosenbrockSystem:
         model.check_grid(grid)
-        diffusing = model.diffusing
+        diffusing = list(model.diffusing)
+        g = model.bottom_conductance
         diffusion = (
-            DiffusionOperator.for_species(grid, model.diffusivity[list(diffusing)], lateral)
+            DiffusionOperator.for_species(
+                grid,
+                model.diffusivity[diffusing],
+                lateral,
+                None if g is None else g[diffusing],
+                None if g is None else np.asarray(model.bottom_value, dtype=np.float64)[diffusing],
+            )
             if diffusing
             else None
         )
@@ -221,13 +231,21 @@ class RosenbrockSystem:
         )
 
     def _transport(
-        self, y: jax.Array, chemotaxis: Callable[[jax.Array], jax.Array] | None = None
+        self,
+        y: jax.Array,
+        chemotaxis: Callable[[jax.Array], jax.Array] | None = None,
+        *,
+        affine: bool = True,
     ) -> jax.Array | None:
-        """``D y + K(y)`` as a full-size array (``chemotaxis`` overrides ``K``), or
-        ``None`` when nothing is transported."""
+        """``D y + s + K(y)`` as a full-size array (``chemotaxis`` overrides ``K``; ``s``
+        is the constant of a bottom exchange, left out with ``affine=False``, as in
+        Jacobian products), or ``None`` when nothing is transported."""
         out = None
         if self.diffusion is not None:
-            out = self._embed(self.diffusion.apply(self._take(y, self.diffusing)), self.diffusing)
+            dy = self.diffusion.apply(self._take(y, self.diffusing))
+            if affine and self.diffusion.has_bottom_exchange:
+                dy = dy + self.diffusion.bottom_source()
+            out = self._embed(dy, self.diffusing)
         if self.chemotaxis is not None:
             kt = self.chemotaxis.apply(y) if chemotaxis is None else chemotaxis(y)
             k_full = self._embed(kt, self.chemotaxis.cells)
@@ -273,14 +291,19 @@ class RosenbrockSystem:
         if self.reaction is not None:
             r0, lin_r = self.reaction.linearize(y, t, params, aux)
             f_t = self.reaction.time_derivative(y, t, params, aux)
-            diag = self.reaction.diagonal(y, t, params, aux)
+            if self.model.linear_decay is not None:  # the model's constant linear losses
+                lam = jnp.asarray(self.model.linear_decay(params), dtype=y.dtype)
+                lam_z = lam[:, jnp.asarray(self.grid.layer_of_z)]  # (S, nz)
+                diag = jnp.broadcast_to(-lam_z[:, None, None, :], y.shape)
+            else:
+                diag = self.reaction.diagonal(y, t, params, aux, lin=lin_r)
             tr = self._transport(y)
             f0 = r0 if tr is None else tr + r0
         else:
             f0 = self.rhs(y, t, params, aux)
 
         def jac(v: jax.Array) -> jax.Array:
-            out = self._transport(v, lin_k)
+            out = self._transport(v, lin_k, affine=False)
             if lin_r is not None:
                 rv = lin_r(v)
                 out = rv if out is None else out + rv

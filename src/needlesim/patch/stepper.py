@@ -204,12 +204,16 @@ class PatchIntegrator:
     def injure(
         self, y: jax.Array, damage: jax.Array | np.ndarray, t: float, params: Params
     ) -> jax.Array:
-        """Apply the model's injury jump with a per-voxel ``damage`` field ``(nx, ny, nz)``."""
+        """Apply the model's injury jump with a per-voxel ``damage`` field ``(nx, ny, nz)``
+        (the injury function gets a scalar per voxel) or ``(k, nx, ny, nz)`` (a vector of
+        ``k`` values per voxel)."""
         if self.model.injury is None:
             raise ValueError(f"model {self.model.name!r} has no injury function")
         d = jnp.asarray(damage, jnp.float64)
-        if d.shape != self.grid.shape:
-            raise ValueError(f"damage must have the grid shape {self.grid.shape}, got {d.shape}")
+        if d.shape != self.grid.shape and not (d.ndim == 4 and d.shape[1:] == self.grid.shape):
+            raise ValueError(
+                f"damage must have the grid shape {self.grid.shape} or (k, *shape), got {d.shape}"
+            )
         return self._injure(
             jnp.asarray(y, jnp.float64), d, jnp.asarray(t, jnp.float64), params, self._aux
         )
@@ -310,6 +314,11 @@ class PatchIntegrator:
         ctx, axes = voxel_context(self.grid, aux, t)
         s = self.model.n_species
         n = self.grid.n_voxels
-        f = jax.vmap(self.model.injury, in_axes=(1, 0, None, axes), out_axes=1)
-        out = f(jnp.reshape(y, (s, n)), jnp.reshape(damage, (n,)), params, ctx)
+        if damage.ndim == 4:
+            f = jax.vmap(self.model.injury, in_axes=(1, 1, None, axes), out_axes=1)
+            d = jnp.reshape(damage, (damage.shape[0], n))
+        else:
+            f = jax.vmap(self.model.injury, in_axes=(1, 0, None, axes), out_axes=1)
+            d = jnp.reshape(damage, (n,))
+        out = f(jnp.reshape(y, (s, n)), d, params, ctx)
         return jnp.reshape(out, y.shape)
