@@ -119,6 +119,72 @@ def test_patch_agrees_with_layered_on_a_small_course(patch_small: dict[str, Any]
         assert abs(agreement[key]) < AGREEMENT_TOLERANCE, (key, agreement[key])
 
 
+class Crash(Exception):
+    pass
+
+
+def test_cli_patch_run_resumes_from_its_checkpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``needlesim simulate`` (fidelity: patch) killed mid-run and started again into
+    the same folder continues from its checkpoint and writes what an uninterrupted
+    run writes, bit for bit. (A short course on 100 um voxels, to keep it fast.)"""
+    import xarray as xr
+    import yaml
+
+    import needlesim.patch.run as run_module
+    import needlesim.patch_course as patch_course
+    from needlesim.patch import Checkpoint
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "patch-small.yaml"
+    raw = yaml.safe_load(example.read_text())
+    raw["simulation"].update(duration_days=34, output_days=[0, 1, 30, 34])
+    config = tmp_path / "short.yaml"
+    config.write_text(yaml.safe_dump(raw))
+    monkeypatch.setattr(patch_course, "DEFAULT_SPACING_UM", 100.0)
+
+    def simulate(folder: Path) -> Any:
+        return CliRunner().invoke(app, ["simulate", str(config), "--json", "--out", str(folder)])
+
+    reference = simulate(tmp_path / "uninterrupted")
+    assert reference.exit_code == 0, reference.output
+    expected = json.loads(reference.stdout)
+
+    folder = tmp_path / "interrupted"
+    checkpoint = folder / patch_course.CHECKPOINT_NAME
+    original_save = Checkpoint.save
+    saves = {"n": 0}
+
+    def save_then_crash(self: Checkpoint, path: str | Path) -> Path:
+        saves["n"] += 1
+        if saves["n"] == 4:  # the process dies before its fourth checkpoint
+            raise Crash("simulated crash")
+        return original_save(self, path)
+
+    with monkeypatch.context() as m:
+        m.setattr(patch_course, "CHECKPOINT_EVERY_S", 0.0)  # a checkpoint after every chunk
+        m.setattr(run_module.Checkpoint, "save", save_then_crash)
+        crashed = simulate(folder)
+    assert crashed.exit_code != 0
+    assert checkpoint.is_file() and not (folder / "summary.json").exists()
+    saved_day = Checkpoint.load(checkpoint).t
+    assert 0.0 < saved_day < 34.0
+
+    resumed = simulate(folder)
+    assert resumed.exit_code == 0, resumed.output
+    data = json.loads(resumed.stdout)
+    assert data["solver"]["resumed_from_day"] == saved_day
+    assert not checkpoint.exists()  # removed once every result was written
+    for key in ("accepted_steps", "rejected_steps", "krylov_iterations", "sessions"):
+        assert data["solver"][key] == expected["solver"][key]
+    assert data["layered_agreement"] == expected["layered_agreement"]
+    ours = xr.open_zarr(folder / "patch.zarr")
+    theirs = xr.open_zarr(tmp_path / "uninterrupted" / "patch.zarr")
+    assert set(ours.data_vars) == set(theirs.data_vars)
+    for name in theirs.data_vars:
+        assert np.array_equal(ours[name].values, theirs[name].values, equal_nan=True), name
+
+
 def test_healing_kinetics_have_finite_jacobians_in_every_layer() -> None:
     """Absent species are masked with ``where``: no NaN in the Jacobian products even in
     the stratum corneum, where most inputs are 0 (voxels there exist at 20 um)."""

@@ -179,10 +179,10 @@ def simulate(
 
     folder = out_dir or _default_out(config)
     if run.simulation.fidelity == Fidelity.patch:
-        from .patch_course import simulate_patch_course, write_patch_course
+        from .patch_course import run_patch_course
 
         with err.status(f"simulating {run.name} on a 3D patch"):
-            patch_data = write_patch_course(simulate_patch_course(run), folder)
+            patch_data = run_patch_course(run, folder)  # checkpoints in folder, resumes
         if as_json:
             sys.stdout.write(json.dumps(patch_data) + "\n")
             return

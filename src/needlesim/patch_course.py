@@ -32,7 +32,9 @@ from .biology import Covariates, Parameters, SessionInjury, default_parameters, 
 from .config import ConfigError, Problem, RunConfig
 from .course import output_days, session_injuries
 from .device import DeviceResult, NeedleGeometry
+from .io import config_hash
 from .patch import (
+    Checkpointing,
     OutputSpec,
     PatchIntegrator,
     PatchModel,
@@ -61,6 +63,10 @@ MAX_VOXELS = 2_000_000
 """Largest patch ``needlesim simulate`` accepts (a bigger sample would take hours)."""
 RTOL = 1e-3
 """Relative tolerance of the patch integrator."""
+CHECKPOINT_NAME = "patch.ckpt.npz"
+"""File name of the checkpoint in the output folder (deleted when the run is written)."""
+CHECKPOINT_EVERY_S = 300.0
+"""Wall-clock seconds between checkpoints (besides those after every session)."""
 
 AGREEMENT_SPECIES: dict[str, tuple[str, tuple[Layer, ...]]] = {
     "collagen_I": ("collagen_I", (Layer.papillary_dermis, Layer.reticular_dermis)),
@@ -135,8 +141,15 @@ def simulate_patch_course(
     *,
     spacing_um: float | None = None,
     options: StepperOptions | None = None,
+    checkpoint: Checkpointing | None = None,
 ) -> PatchCourseResult:
-    """Simulate one configured patient at the ``patch`` level (and ``layered`` alongside)."""
+    """Simulate one configured patient at the ``patch`` level (and ``layered`` alongside).
+
+    ``checkpoint``: write checkpoints there (after every session and every
+    ``every_s`` wall-clock seconds) and resume from it (see
+    :class:`needlesim.patch.Checkpointing`); the run is identified by the
+    config's hash as well as by the grid, model, parameters and schedule.
+    """
     started = time.perf_counter()
     spacing_um = DEFAULT_SPACING_UM if spacing_um is None else float(spacing_um)
     params = params or default_parameters()
@@ -194,6 +207,8 @@ def simulate_patch_course(
         sessions=sessions,
         outputs=outputs,
         seed=config.simulation.seed,
+        checkpoint=checkpoint,
+        run_key=config_hash(config),
         integrator=integrator,
     )
     layered = simulate_layered(params, cov, days, injuries, np.asarray(outputs.profile_days))
@@ -348,6 +363,36 @@ def summary(result: PatchCourseResult) -> dict[str, Any]:
         "layered_agreement_by_day": agreement_by_day(result),
         "layered_agreement_detail": agreement["detail"],
     }
+
+
+def run_patch_course(
+    config: RunConfig,
+    folder: str | Path,
+    *,
+    checkpoint_every_s: float | None = None,
+    resume: bool = True,
+) -> dict[str, Any]:
+    """Simulate and write a patch course into ``folder``, checkpointing as it goes.
+
+    What ``needlesim simulate`` runs for ``fidelity: patch``. The checkpoint
+    ``folder/`` :data:`CHECKPOINT_NAME` is written atomically after every
+    session and every ``checkpoint_every_s`` wall-clock seconds (default
+    :data:`CHECKPOINT_EVERY_S`); running the same config into the same folder
+    again continues from it, with results equal bit for bit to an uninterrupted
+    run. A checkpoint of another run (another config) is ignored and replaced.
+    It is deleted once every result file is written.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    every = CHECKPOINT_EVERY_S if checkpoint_every_s is None else float(checkpoint_every_s)
+    ckpt = folder / CHECKPOINT_NAME
+    result = simulate_patch_course(
+        config,
+        checkpoint=Checkpointing(ckpt, every_s=every, resume=resume, mismatch="restart"),
+    )
+    data = write_patch_course(result, folder)
+    ckpt.unlink(missing_ok=True)
+    return data
 
 
 def write_patch_course(result: PatchCourseResult, folder: str | Path) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -42,11 +42,18 @@ class PatchIntegrationError(RuntimeError):
 
 @dataclass(frozen=True)
 class Checkpointing:
-    """Where and how often to checkpoint (``every_s`` wall-clock seconds)."""
+    """Where and how often to checkpoint (``every_s`` wall-clock seconds).
+
+    ``resume``: continue from ``path`` when it exists. ``mismatch``: what to do
+    when it belongs to another run (its fingerprint differs): ``"error"``
+    (raise) or ``"restart"`` (start from the beginning; the stale file is
+    overwritten by the first checkpoint of this run).
+    """
 
     path: Path | str
     every_s: float = 600.0
     resume: bool = True
+    mismatch: Literal["error", "restart"] = "error"
 
 
 class Progress(NamedTuple):
@@ -95,6 +102,9 @@ def run_fingerprint(
     ):
         h.update(part.encode())
         h.update(b"\0")
+    for s in sessions:  # damage given as arrays is part of the run; functions draw from seed
+        if not callable(s.damage):
+            h.update(np.ascontiguousarray(s.damage, dtype=np.float64).tobytes())
     h.update(np.ascontiguousarray(y0, dtype=np.float64).tobytes())
     for leaf in jax.tree.leaves(params):
         h.update(np.ascontiguousarray(np.asarray(leaf)).tobytes())
@@ -158,6 +168,7 @@ def simulate_patch(
     resumed_from: float | None = None
 
     ckpt_path = Path(checkpoint.path) if checkpoint is not None else None
+    ck: Checkpoint | None
     if (
         checkpoint is not None
         and checkpoint.resume
@@ -165,11 +176,14 @@ def simulate_patch(
         and ckpt_path.exists()
     ):
         ck = Checkpoint.load(ckpt_path)
-        if ck.fingerprint != fingerprint:
+        if ck.fingerprint != fingerprint and checkpoint.mismatch == "error":
             raise ValueError(
                 f"checkpoint {ckpt_path} belongs to another run (fingerprint mismatch); "
                 "delete it or pass resume=False"
             )
+    else:
+        ck = None
+    if ck is not None and ck.fingerprint == fingerprint:
         state = StepState(
             y=jnp.asarray(ck.y),
             t=jnp.asarray(ck.t, jnp.float64),
