@@ -223,3 +223,33 @@ def test_observables_off_the_grid_do_not_need_the_dense_grid(
     assert any(not np.allclose(coarse[name], full[name], rtol=1e-6) for name in grid)
     with pytest.raises(ValueError, match="unknown observables"):
         evaluate_batch(table, protocol, days=days, observables=["redness"])
+
+
+def test_chunk_plan_covers_the_batch_with_little_padding() -> None:
+    from needlesim.studies.evaluate import CHUNK_PATIENTS, SMALL_BATCH, chunk_plan, padded_size
+
+    for n in [1, 2, 5, 31, 32, 33, 64, 100, 105, 131, 300, 1000, 4096, 5000, 12345, 100_000]:
+        chunks, size = chunk_plan(n)
+        assert chunks * size >= n > (chunks - 1) * -(-n // chunks)
+        assert size == padded_size(-(-n // chunks))
+        if size > SMALL_BATCH:
+            assert size % 16 == 8  # an odd multiple of 8: no cache-set aliasing
+        else:
+            assert size & (size - 1) == 0
+        if n > 2 * CHUNK_PATIENTS:
+            assert CHUNK_PATIENTS // 2 <= size <= 1.25 * CHUNK_PATIENTS + 16
+            assert chunks * size <= 1.05 * n
+
+
+def test_results_do_not_depend_on_the_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
+    import needlesim.studies.evaluate as evaluate
+
+    table = patients(seed=list(range(40)), age_years=[20.0 + i for i in range(40)])
+    protocol = course(1.5, 2, 28.0)
+    monkeypatch.setattr(evaluate, "CHUNK_PATIENTS", 12)
+    assert evaluate.chunk_plan(40)[0] > 2
+    chunked = evaluate_batch(table, protocol, days=[28.0, 60.0])
+    monkeypatch.setattr(evaluate, "CHUNK_PATIENTS", 1000)
+    assert evaluate.chunk_plan(40)[0] == 1
+    whole = evaluate_batch(table, protocol, days=[28.0, 60.0])
+    pd.testing.assert_frame_equal(chunked, whole, rtol=1e-12, atol=1e-12)
