@@ -1,14 +1,16 @@
-"""Benchmark of the patch level: cost per simulated day, scaling, and needlesim vs py-pde.
+"""Benchmark of the patch level: the standard course, scaling, and needlesim vs py-pde.
 
-Prints three tables (markdown):
+Prints tables (markdown):
 
-1. seconds of wall time per simulated day on the reduced healing system
-   (growth factor, fibroblasts with chemotaxis, collagen; realistic stiffness:
-   D_c = 1e-7 cm^2/s, half-life 40 min) after a needle-channel injury, for
-   several grid sizes: how time grows with voxels;
+1. the standard course of issue 4 (four sessions 30 days apart, 180 days; new
+   needle channels at every session) on the reduced healing system (growth
+   factor, fibroblasts with chemotaxis, collagen; realistic stiffness:
+   D_c = 1e-7 cm^2/s, half-life 40 min) at 20 um, for several grid sizes:
+   wall time, steps, Krylov iterations, and the time per voxel, so that a run
+   can be predicted (``--target`` adds the issue's 100 x 100 x 125 grid);
 2. cumulative wall time at several simulated days of the same runs: how time
-   grows with simulated days (the injury transient costs most, quiet healing
-   little);
+   grows with simulated days (each session's transient costs most, quiet
+   healing little);
 3. needlesim vs py-pde (numba backend, adaptive Runge-Kutta, its fastest CPU
    option for this system) on the same equations and grid (without
    chemotaxis, whose discretisations differ), each run to the same accuracy
@@ -16,8 +18,9 @@ Prints three tables (markdown):
 
 Compilation (JAX and numba) is timed separately and excluded from the rates.
 
-    python benchmarks/bench_patch.py            # ~10 minutes on 2 cores
-    python benchmarks/bench_patch.py --quick    # ~2 minutes
+    python benchmarks/bench_patch.py            # ~5 minutes on 2 cores
+    python benchmarks/bench_patch.py --quick    # ~1.5 minutes
+    python benchmarks/bench_patch.py --target   # + 100 x 100 x 125 (several minutes more)
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from dataclasses import replace
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 import needlesim  # noqa: F401  (float64)
@@ -38,12 +42,20 @@ from needlesim.patch import (
     OutputSpec,
     PatchGrid,
     PatchIntegrator,
+    PatchModel,
     Progress,
+    ReactionContext,
+    Session,
     StepperOptions,
     channel_damage,
     simulate_patch,
 )
-from needlesim.patch.testproblems import HealingParameters, healing_model, healing_pypde
+from needlesim.patch.testproblems import (
+    HealingParameters,
+    healing_model,
+    healing_pypde,
+    healing_reaction,
+)
 
 SPACING_UM = 20.0
 PARAMETERS = HealingParameters()
@@ -60,18 +72,54 @@ def injury(grid: PatchGrid, seed: int = 0) -> np.ndarray:
     )
 
 
-def scaling_run(n: int, days: list[float], chemotaxis: bool = True) -> dict[str, Any]:
-    grid = PatchGrid.uniform((n, n, n), SPACING_UM)
-    damage = injury(grid)
-    model, params = healing_model(damage, PARAMETERS, chemotaxis=chemotaxis)
+SESSION_DAYS = (0.0, 30.0, 60.0, 90.0)
+COURSE_END_DAY = 180.0
+
+
+def course_reaction(y: jax.Array, p: dict[str, Any], ctx: ReactionContext) -> jax.Array:
+    """The reduced healing kinetics with one injury source per session: the source of
+    session ``k`` (damage field ``aux[..., k]``) switches on just after its day ``s_k``
+    and decays as ``exp(-k_w (t - s_k))`` (the source of :func:`healing_reaction`
+    restarted by every session). Off at ``t = s_k`` itself, so the step that ends on a
+    session day does not see the next session's source in its last stage."""
+    days = jnp.asarray(SESSION_DAYS)
+    since = ctx.t - days
+    weight = jnp.where(since > 0.0, jnp.exp(-p["k_w"] * jnp.maximum(since, 0.0)), 0.0)
+    source = jnp.sum(ctx.aux * weight)
+    base = healing_reaction(y, p, ctx._replace(aux=jnp.asarray(0.0)))
+    return base.at[0].add(p["p_w"] * source)
+
+
+def course_setup(
+    shape: tuple[int, int, int],
+) -> tuple[PatchGrid, PatchModel, np.ndarray, dict[str, float], list[Session]]:
+    """The reduced system on a ``shape`` grid at 20 um over the standard course: four
+    sessions 30 days apart (new channels each time), 180 days."""
+    grid = PatchGrid.uniform(shape, SPACING_UM)
+    damages = [injury(grid, seed=k) for k in range(len(SESSION_DAYS))]
+    model, params = healing_model(damages[0], PARAMETERS, chemotaxis=True)
+    model = replace(
+        model,
+        reaction=course_reaction,
+        aux=np.stack(damages, axis=-1),
+        name="healing3-course",
+    )
     y0 = PARAMETERS.baseline(grid)
-    y0[2] *= 1.0 - damage
+    sessions = [Session(day, d) for day, d in zip(SESSION_DAYS, damages, strict=True)]
+    return grid, model, y0, params, sessions
+
+
+def course_run(shape: tuple[int, int, int], options: StepperOptions = OPTIONS) -> dict[str, Any]:
+    """Wall time of the standard course on a ``shape`` grid (compilation excluded)."""
+    grid, model, y0, params, sessions = course_setup(shape)
     tic = time.perf_counter()
-    integrator = PatchIntegrator(grid, model, OPTIONS)
+    integrator = PatchIntegrator(grid, model, options)
     warm = integrator.advance(integrator.initial_state(y0, 0.0), 1e-4, params, max_steps=1)
     jax.block_until_ready(warm.y)
+    first = sessions[0].damage_field(grid, np.random.default_rng(0))
+    jax.block_until_ready(integrator.injure(y0, first, 0.0, params))
     compile_s = time.perf_counter() - tic
-
+    days = sorted({1.0, 30.0, 31.0, 90.0, 91.0, COURSE_END_DAY})
     marks: dict[float, float] = {}
     start = time.perf_counter()
 
@@ -85,20 +133,20 @@ def scaling_run(n: int, days: list[float], chemotaxis: bool = True) -> dict[str,
         model,
         y0,
         params,
-        t_end=max(days),
+        t_end=COURSE_END_DAY,
+        sessions=sessions,
         outputs=OutputSpec(profile_days=tuple(days)),
         integrator=integrator,
         progress=progress,
     )
     wall = result.stats["wall_s"]
     return {
-        "n": n,
+        "shape": shape,
         "voxels": grid.n_voxels,
-        "unknowns": grid.n_voxels * 3,
+        "method": options.method,
+        "preconditioner": str(np.dtype(options.preconditioner_dtype)),
         "compile_s": compile_s,
         "wall_s": wall,
-        "days": max(days),
-        "s_per_day": wall / max(days),
         "steps": result.stats["accepted_steps"],
         "rejected": result.stats["rejected_steps"],
         "krylov": result.stats["krylov_iterations"],
@@ -197,54 +245,71 @@ def versus_pypde(n: int, t_end: float) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small grids, short runs")
+    parser.add_argument("--target", action="store_true", help="also the 100 x 100 x 125 grid")
+    parser.add_argument("--no-pypde", action="store_true", help="skip the py-pde comparison")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
     args = parser.parse_args()
 
-    sizes = [16, 32] if args.quick else [16, 32, 48, 64]
-    days = [1.0, 10.0, 30.0] if args.quick else [1.0, 10.0, 30.0, 90.0]
+    shapes = [(24, 24, 30), (32, 32, 40)]
+    if not args.quick:
+        shapes += [(48, 48, 60), (64, 64, 80)]
+    if args.target:
+        shapes.append((100, 100, 125))
     vs_n, vs_t = (16, 0.1) if args.quick else (24, 0.25)
 
     print(f"needlesim patch benchmark ({jax.default_backend()}, {os.cpu_count()} CPUs visible)")
-    runs = [scaling_run(n, days) for n in sizes]
-    print("\n### Seconds per simulated day (healing system with chemotaxis, 3 species, 20 um)\n")
-    print("| grid | voxels | compile s | wall s | days | s/day | steps (rej) | Krylov its |")
+    runs = [course_run(shape) for shape in shapes]
+    print(
+        "\n### Standard course (4 sessions, 30 days apart, 180 days), healing system with "
+        "chemotaxis, 3 species, 20 um\n"
+    )
+    print(
+        "| grid | voxels | compile s | wall s | steps (rej) | Krylov its | "
+        "us per voxel | us per voxel-step |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for r in runs:
+        nx, ny, nz = r["shape"]
+        attempts = r["steps"] + r["rejected"]
         print(
-            f"| {r['n']}^3 | {r['voxels']:,} | {r['compile_s']:.1f} | {r['wall_s']:.2f} | "
-            f"{r['days']:g} | {r['s_per_day']:.3f} | {r['steps']} ({r['rejected']}) | "
-            f"{r['krylov']} |"
+            f"| {nx}x{ny}x{nz} | {r['voxels']:,} | {r['compile_s']:.1f} | {r['wall_s']:.1f} | "
+            f"{r['steps']} ({r['rejected']}) | {r['krylov']} | "
+            f"{1e6 * r['wall_s'] / r['voxels']:.0f} | "
+            f"{1e6 * r['wall_s'] / r['voxels'] / attempts:.2f} |"
         )
-    print("\n### Cumulative wall seconds at simulated day (injury at day 0)\n")
+    days = sorted(runs[0]["marks"])
+    print("\n### Cumulative wall seconds at simulated day (sessions on days 0, 30, 60, 90)\n")
     print("| grid | " + " | ".join(f"day {d:g}" for d in days) + " |")
     print("|---|" + "---|" * len(days))
     for r in runs:
-        print(f"| {r['n']}^3 | " + " | ".join(f"{r['marks'][d]:.2f}" for d in days) + " |")
+        nx, ny, nz = r["shape"]
+        print(f"| {nx}x{ny}x{nz} | " + " | ".join(f"{r['marks'][d]:.1f}" for d in days) + " |")
 
-    vs = versus_pypde(vs_n, vs_t)
-    print(
-        f"\n### needlesim vs py-pde (numba), same equations without chemotaxis, "
-        f"{vs['n']}^3 grid, {vs['t_end']:g} days after injury\n"
-    )
-    print("| code | setting | wall s (warm) | compile s | error vs reference |")
-    print("|---|---|---|---|---|")
-    for r in vs["needlesim"]:
+    vs = None if args.no_pypde else versus_pypde(vs_n, vs_t)
+    if vs is not None:
         print(
-            f"| needlesim | ROS34PW2 rtol {r['rtol']:g}, {r['steps']} steps | {r['s']:.2f} | "
-            f"{r['compile_s']:.1f} | {r['error']:.1e} |"
+            f"\n### needlesim vs py-pde (numba), same equations without chemotaxis, "
+            f"{vs['n']}^3 grid, {vs['t_end']:g} days after injury\n"
         )
-    for r in vs["pypde"]:
+        print("| code | setting | wall s (warm) | compile s | error vs reference |")
+        print("|---|---|---|---|---|")
+        for r in vs["needlesim"]:
+            print(
+                f"| needlesim | ROS34PW2 rtol {r['rtol']:g}, {r['steps']} steps | {r['s']:.2f} | "
+                f"{r['compile_s']:.1f} | {r['error']:.1e} |"
+            )
+        for r in vs["pypde"]:
+            print(
+                f"| py-pde (numba) | adaptive RK, tolerance {r['tolerance']:g} | {r['s']:.2f} | "
+                f"{r['compile_s']:.1f} | {r['error']:.1e} |"
+            )
         print(
-            f"| py-pde (numba) | adaptive RK, tolerance {r['tolerance']:g} | {r['s']:.2f} | "
-            f"{r['compile_s']:.1f} | {r['error']:.1e} |"
+            f"\npy-pde (fastest run) / needlesim at the same or better accuracy "
+            f"(rtol {vs['matched_needlesim_rtol']:g}): {vs['ratio_same_accuracy']:.0f}x; "
+            f"/ needlesim at its default tolerance: {vs['ratio_default_tolerance']:.0f}x"
         )
-    print(
-        f"\npy-pde (fastest run) / needlesim at the same or better accuracy "
-        f"(rtol {vs['matched_needlesim_rtol']:g}): {vs['ratio_same_accuracy']:.0f}x; "
-        f"/ needlesim at its default tolerance: {vs['ratio_default_tolerance']:.0f}x"
-    )
     if args.json:
-        print(json.dumps({"scaling": runs, "versus_pypde": vs}, indent=2, default=str))
+        print(json.dumps({"course": runs, "versus_pypde": vs}, indent=2, default=str))
 
 
 if __name__ == "__main__":

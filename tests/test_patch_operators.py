@@ -164,3 +164,17 @@ def test_diffusion_bottom_exchange_is_a_robin_condition() -> None:
     a = 0.21
     x = op.solve_shifted(u, a)
     assert float(jnp.max(jnp.abs(x - a * op.apply(x) - u))) < 1e-10
+
+
+@pytest.mark.parametrize(("dtype", "tol"), [(jnp.float64, 1e-12), (jnp.float32, 1e-5)])
+def test_factored_solve_equals_the_direct_solve(dtype: object, tol: float) -> None:
+    g, ub = np.array([0.0, 3.0]), np.array([0.0, 2.0])
+    op = DiffusionOperator.for_species(GRID, D_LAYERS, "fd2", g, ub)
+    u = _random((2, *GRID.shape), seed=5)
+    shift = -jnp.asarray(np.random.default_rng(2).uniform(0.0, 3.0, (2, GRID.nz)))
+    a = 0.73
+    direct = op.solve_shifted(u, a, shift)
+    factored = op.solve_factored(u, op.factor_shifted(a, shift, dtype))
+    assert factored.dtype == u.dtype
+    scale = float(jnp.max(jnp.abs(direct)))
+    assert float(jnp.max(jnp.abs(factored - direct))) < tol * scale

@@ -46,7 +46,7 @@ dominant), so the solve is stable for every ``a``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -246,3 +246,67 @@ class DiffusionOperator:
         rhs_hat = jnp.fft.rfft2(rhs, axes=(1, 2))
         x = self._solve_hat(rhs_hat, a, lam, shift)
         return jnp.fft.irfft2(x, s=self.grid.shape[:2], axes=(1, 2))
+
+    # factored solves (a preconditioner applies one matrix many times) -------------
+
+    def factor_shifted(
+        self, a: jax.Array, shift: jax.Array | None = None, dtype: Any = jnp.float64
+    ) -> ShiftedFactor:
+        """The LU (Thomas) factors of ``I - a (A_mn + diag(shift))`` for every mode, in
+        ``dtype``: build once, then :meth:`solve_factored` as often as needed."""
+        dz = self.grid.spacing_um[2]
+        lam = jnp.asarray(lateral_symbol(self.grid, self.lateral))
+        d_face = jnp.asarray(self.d_face)[:, None, None, :] / dz**2
+        d_z = jnp.asarray(self.d_z)[:, None, None, :]
+        inner = d_face.at[..., 0].set(0.0).at[..., -1].set(0.0)
+        shape = (self.n_species, lam.shape[0], lam.shape[1], self.grid.nz)
+        lower = jnp.broadcast_to(-a * inner[..., :-1], shape)
+        upper = jnp.broadcast_to(-a * inner[..., 1:], shape)
+        diag = 1.0 + a * (d_face[..., :-1] + d_face[..., 1:] + lam[None, :, :, None] * d_z)
+        if shift is not None:
+            diag = diag - a * shift[:, None, None, :]
+        diag = jnp.broadcast_to(diag, shape)
+        low, dia, upp = (jnp.moveaxis(m.astype(dtype), -1, 0) for m in (lower, diag, upper))
+
+        def eliminate(c_prev: jax.Array, row: tuple[jax.Array, ...]) -> tuple[jax.Array, Any]:
+            l_k, d_k, u_k = row
+            inv = 1.0 / (d_k - l_k * c_prev)
+            c_k = u_k * inv
+            return c_k, (c_k, inv)
+
+        _, (c, inv) = jax.lax.scan(eliminate, jnp.zeros_like(dia[0]), (low, dia, upp))
+        return ShiftedFactor(low, c, inv)
+
+    def solve_factored(self, rhs: jax.Array, factor: ShiftedFactor) -> jax.Array:
+        """Solve with the factors of :meth:`factor_shifted` in real space, in the factors'
+        precision (``rhs`` is cast; the result has the dtype of ``rhs``)."""
+        dtype = factor.inv_pivot.dtype
+        rhs_hat = jnp.fft.rfft2(rhs.astype(dtype), axes=(1, 2))
+        b = jnp.moveaxis(jnp.stack([rhs_hat.real, rhs_hat.imag], axis=-1), -2, 0)
+
+        def forward(d_prev: jax.Array, row: tuple[jax.Array, ...]) -> tuple[jax.Array, jax.Array]:
+            l_k, inv_k, b_k = row
+            d_k = (b_k - l_k[..., None] * d_prev) * inv_k[..., None]
+            return d_k, d_k
+
+        def backward(x_next: jax.Array, row: tuple[jax.Array, ...]) -> tuple[jax.Array, jax.Array]:
+            c_k, d_k = row
+            x_k = d_k - c_k[..., None] * x_next
+            return x_k, x_k
+
+        zero = jnp.zeros_like(b[0])
+        _, d = jax.lax.scan(forward, zero, (factor.lower, factor.inv_pivot, b))
+        _, x = jax.lax.scan(backward, zero, (factor.upper_eliminated, d), reverse=True)
+        x = jnp.moveaxis(x, 0, -2)
+        x_hat = jax.lax.complex(x[..., 0], x[..., 1])
+        out = jnp.fft.irfft2(x_hat, s=self.grid.shape[:2], axes=(1, 2))
+        return out.astype(rhs.dtype)
+
+
+class ShiftedFactor(NamedTuple):
+    """Thomas factors of the depth systems of all lateral modes (depth axis first):
+    the sub-diagonal, the eliminated super-diagonal ``c_k`` and the inverse pivots."""
+
+    lower: jax.Array
+    upper_eliminated: jax.Array
+    inv_pivot: jax.Array

@@ -46,7 +46,11 @@ no Jacobian is stored) and the preconditioner
 the model supplies its constant linear loss rates, :attr:`PatchModel.linear_decay`)
 
 which is inverted exactly: FFT laterally, a tridiagonal system in depth per
-lateral mode. ``L`` moves the stiff linear decay of each diffusing species
+lateral mode, factored once per step (the stages share ``gamma h``) and applied
+by forward and back substitution; by default in single precision when the
+tolerance allows (``StepperOptions.preconditioner_precision``): a preconditioner
+only steers GMRES, whose residual and products with ``W`` stay in double
+precision. ``L`` moves the stiff linear decay of each diffusing species
 (uniform within a layer) into the exactly inverted part, so for diffusion with
 decay GMRES converges in one iteration; couplings between species and the
 chemotaxis are left to the Krylov iterations.
@@ -271,8 +275,13 @@ class RosenbrockSystem:
         tableau: RosenbrockTableau,
         chemotaxis_jacobian: str = "upwind",
         aux: Any = None,
+        preconditioner_dtype: Any = jnp.float64,
     ) -> StepResult:
-        """One Rosenbrock step of size ``h``; ``scale`` (shape of ``y``) are the error weights."""
+        """One Rosenbrock step of size ``h``; ``scale`` (shape of ``y``) are the error weights.
+
+        ``preconditioner_dtype``: precision of the preconditioner's FFT/tridiagonal
+        solves (the Krylov iteration itself, the products with ``W`` and the state stay
+        in the precision of ``y``)."""
         g = tableau.gamma_diag
         gh = g * h
         a, c, m, e = tableau.transformed
@@ -317,10 +326,16 @@ class RosenbrockSystem:
 
         others = tuple(s for s in range(self.model.n_species) if s not in self.diffusing)
 
+        factor = (
+            self.diffusion.factor_shifted(gh, shift, preconditioner_dtype)
+            if self.diffusion is not None
+            else None
+        )
+
         def precond(r: jax.Array) -> jax.Array:
-            if self.diffusion is None:
+            if self.diffusion is None or factor is None:
                 return r / (1.0 - gh * local)
-            solved = self.diffusion.solve_shifted(self._take(r, self.diffusing), gh, shift)
+            solved = self.diffusion.solve_factored(self._take(r, self.diffusing), factor)
             out = self._embed(solved, self.diffusing)
             if others:
                 rest = self._take(r, others) / (1.0 - gh * self._take(local, others))

@@ -54,6 +54,11 @@ class StepperOptions:
     ``krylov_tol`` is the RMS residual of the scaled stage systems in units of
     the error tolerance; ``krylov_restart`` and ``krylov_max_restarts`` bound
     the GMRES work (a step whose solves do not converge is retried smaller).
+    ``preconditioner_precision``: precision of the preconditioner's FFT and
+    tridiagonal solves; ``"auto"`` is single precision for ``rtol >= 1e-5``
+    (its rounding, ~1e-7, is far below what GMRES is asked to resolve) and
+    double below. The state, the residuals and the products with the stage
+    matrix are double precision in every case.
     """
 
     rtol: float = 1e-3
@@ -73,6 +78,7 @@ class StepperOptions:
     krylov_restart: int = 6
     krylov_max_restarts: int = 6
     steps_per_chunk: int = 32
+    preconditioner_precision: Literal["auto", "float32", "float64"] = "auto"
 
     def __post_init__(self) -> None:
         if not (self.rtol > 0 or np.max(self.atol) > 0):
@@ -87,10 +93,23 @@ class StepperOptions:
             raise ValueError("steps_per_chunk must be >= 1")
         if self.method not in TABLEAUS:
             raise ValueError(f"method must be one of {sorted(TABLEAUS)}, got {self.method!r}")
+        if self.preconditioner_precision not in ("auto", "float32", "float64"):
+            raise ValueError(
+                "preconditioner_precision must be 'auto', 'float32' or 'float64', "
+                f"got {self.preconditioner_precision!r}"
+            )
 
     @property
     def tableau(self) -> RosenbrockTableau:
         return TABLEAUS[self.method]
+
+    @property
+    def preconditioner_dtype(self) -> Any:
+        """The dtype of the preconditioner's solves (see ``preconditioner_precision``)."""
+        p = self.preconditioner_precision
+        if p == "auto":
+            p = "float32" if self.rtol >= 1e-5 else "float64"
+        return jnp.float32 if p == "float32" else jnp.float64
 
     @property
     def krylov(self) -> KrylovOptions:
@@ -228,7 +247,16 @@ class PatchIntegrator:
     ) -> tuple[jax.Array, jax.Array, jax.Array]:
         o = self.options
         res = self.system.step(
-            y, t, h, params, self._scale(y), o.krylov, o.tableau, o.chemotaxis_jacobian, aux
+            y,
+            t,
+            h,
+            params,
+            self._scale(y),
+            o.krylov,
+            o.tableau,
+            o.chemotaxis_jacobian,
+            aux,
+            o.preconditioner_dtype,
         )
         scale = self._atol + o.rtol * jnp.maximum(jnp.abs(y), jnp.abs(res.y))
         ratio = jnp.abs(res.error) / scale
@@ -303,6 +331,7 @@ class PatchIntegrator:
                 o.tableau,
                 o.chemotaxis_jacobian,
                 aux,
+                o.preconditioner_dtype,
             ).y
 
         return jax.lax.fori_loop(0, n, body, y)
