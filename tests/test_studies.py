@@ -225,8 +225,11 @@ def test_observables_off_the_grid_do_not_need_the_dense_grid(
         evaluate_batch(table, protocol, days=days, observables=["redness"])
 
 
-def test_chunk_plan_covers_the_batch_with_little_padding() -> None:
+def test_chunk_plan_covers_the_batch_with_little_padding(monkeypatch: pytest.MonkeyPatch) -> None:
+    import needlesim.studies.evaluate as evaluate
     from needlesim.studies.evaluate import CHUNK_PATIENTS, SMALL_BATCH, chunk_plan, padded_size
+
+    monkeypatch.setattr(evaluate.jax, "default_backend", lambda: "cpu")
 
     for n in [1, 2, 5, 31, 32, 33, 64, 100, 105, 131, 300, 1000, 4096, 5000, 12345, 100_000]:
         chunks, size = chunk_plan(n)
@@ -241,11 +244,22 @@ def test_chunk_plan_covers_the_batch_with_little_padding() -> None:
             assert chunks * size <= 1.05 * n
 
 
+def test_an_accelerator_gets_the_whole_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    import needlesim.studies.evaluate as evaluate
+
+    monkeypatch.setattr(evaluate.jax, "default_backend", lambda: "cpu")
+    assert evaluate.chunk_plan(5000)[0] > 1
+    monkeypatch.setattr(evaluate.jax, "default_backend", lambda: "gpu")
+    assert evaluate.chunk_plan(5000) == (1, 5000)
+    assert evaluate.chunk_plan(4096) == (1, evaluate.padded_size(4096))
+
+
 def test_results_do_not_depend_on_the_chunking(monkeypatch: pytest.MonkeyPatch) -> None:
     import needlesim.studies.evaluate as evaluate
 
     table = patients(seed=list(range(40)), age_years=[20.0 + i for i in range(40)])
     protocol = course(1.5, 2, 28.0)
+    monkeypatch.setattr(evaluate.jax, "default_backend", lambda: "cpu")  # plan only
     monkeypatch.setattr(evaluate, "CHUNK_PATIENTS", 12)
     assert evaluate.chunk_plan(40)[0] > 2
     chunked = evaluate_batch(table, protocol, days=[28.0, 60.0])

@@ -15,6 +15,7 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import cache
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pandas as pd
@@ -67,6 +68,11 @@ def padded_size(n: int) -> int:
     return 8 * (eighths + 1 - eighths % 2)
 
 
+def chunked() -> bool:
+    """Whether batches are solved in chunks: on the CPU backend only."""
+    return jax.default_backend() == "cpu"
+
+
 def chunk_plan(n: int) -> tuple[int, int]:
     """``(chunks, size)``: how a batch of ``n`` patients is solved.
 
@@ -78,8 +84,11 @@ def chunk_plan(n: int) -> tuple[int, int]:
     ``n`` is split into ``chunks`` equal parts of 0.5 to 1.25 x
     :data:`CHUNK_PATIENTS`, each padded to ``size`` (:func:`padded_size`, the
     same for every part: one compiled solver); among those chunk counts the one
-    with the least padding is taken.
+    with the least padding is taken. On an accelerator (:func:`chunked` false)
+    the whole batch is one call: there the batch is what fills the device.
     """
+    if not chunked():
+        return 1, padded_size(n)
     fewest = -(-4 * n // (5 * CHUNK_PATIENTS))  # chunks of at most 1.25 x CHUNK_PATIENTS
     most = max(fewest, min(fewest + 256, 2 * n // CHUNK_PATIENTS))  # and at least half of it
     best = min(range(fewest, most + 1), key=lambda k: (k * padded_size(-(-n // k)), k))
