@@ -44,9 +44,10 @@ Mappings (constants in ``data/outcomes.yaml``, see ``docs/outcomes.md``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.special import ndtr
 
 from ..anatomy import Layer
@@ -109,18 +110,21 @@ def _per_session(
     ``threshold(window_signal) -> (B,)`` sets each patient's threshold for that
     session's window (from the session to the next one).
     """
-    days = traj.days
-    sessions = np.asarray(traj.session_days, dtype=float)
     out = np.zeros(signal.shape)
-    ends = np.append(sessions[1:], np.inf)
-    for start, end in zip(sessions, ends, strict=True):
-        window = (days >= start) & (days < end)
+    for window in _session_windows(traj):
         if window.sum() < 2:
             continue
         sig = signal[:, window]
-        duration = episode_duration(days[window], sig, threshold(sig))
+        duration = episode_duration(traj.days[window], sig, threshold(sig))
         out[:, window] = duration[:, None]
     return out
+
+
+def _session_windows(traj: Trajectory) -> Iterator[NDArray[np.bool_]]:
+    """Masks over the saved days, one per session: from the session to the next one."""
+    sessions = np.asarray(traj.session_days, dtype=float)
+    for start, end in zip(sessions, np.append(sessions[1:], np.inf), strict=True):
+        yield (traj.days >= start) & (traj.days < end)
 
 
 def superficial_damage(state: FloatArray, thickness_um: FloatArray) -> FloatArray:
@@ -143,12 +147,8 @@ def _flare_duration(traj: Trajectory, tau_days: float, threshold: float) -> Floa
 
 def _per_session_peak(traj: Trajectory, signal: FloatArray) -> FloatArray:
     """Per saved day, the maximum of ``signal`` over the latest session's window (0 before)."""
-    days = traj.days
-    sessions = np.asarray(traj.session_days, dtype=float)
     out = np.zeros(signal.shape)
-    ends = np.append(sessions[1:], np.inf)
-    for start, end in zip(sessions, ends, strict=True):
-        window = (days >= start) & (days < end)
+    for window in _session_windows(traj):
         if window.any():
             out[:, window] = signal[:, window].max(axis=1)[:, None]
     return out
