@@ -282,23 +282,23 @@ class DiffusionOperator:
         precision (``rhs`` is cast; the result has the dtype of ``rhs``)."""
         dtype = factor.inv_pivot.dtype
         rhs_hat = jnp.fft.rfft2(rhs.astype(dtype), axes=(1, 2))
-        b = jnp.moveaxis(jnp.stack([rhs_hat.real, rhs_hat.imag], axis=-1), -2, 0)
+        # depth first; the real factors multiply the complex coefficients directly
+        b = jnp.moveaxis(rhs_hat, -1, 0)
 
         def forward(d_prev: jax.Array, row: tuple[jax.Array, ...]) -> tuple[jax.Array, jax.Array]:
             l_k, inv_k, b_k = row
-            d_k = (b_k - l_k[..., None] * d_prev) * inv_k[..., None]
+            d_k = (b_k - l_k * d_prev) * inv_k
             return d_k, d_k
 
         def backward(x_next: jax.Array, row: tuple[jax.Array, ...]) -> tuple[jax.Array, jax.Array]:
             c_k, d_k = row
-            x_k = d_k - c_k[..., None] * x_next
+            x_k = d_k - c_k * x_next
             return x_k, x_k
 
         zero = jnp.zeros_like(b[0])
         _, d = jax.lax.scan(forward, zero, (factor.lower, factor.inv_pivot, b))
         _, x = jax.lax.scan(backward, zero, (factor.upper_eliminated, d), reverse=True)
-        x = jnp.moveaxis(x, 0, -2)
-        x_hat = jax.lax.complex(x[..., 0], x[..., 1])
+        x_hat = jnp.moveaxis(x, 0, -1)
         out = jnp.fft.irfft2(x_hat, s=self.grid.shape[:2], axes=(1, 2))
         return out.astype(rhs.dtype)
 

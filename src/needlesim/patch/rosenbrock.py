@@ -70,7 +70,7 @@ import numpy as np
 from .chemotaxis import ChemotaxisOperator
 from .diffusion import DiffusionOperator, Lateral
 from .grid import PatchGrid
-from .krylov import gmres
+from .krylov import KrylovWorkspace, fgmres, krylov_workspace
 from .model import Params, PatchModel
 from .reaction import ReactionOperator
 
@@ -157,12 +157,14 @@ TABLEAUS: dict[str, RosenbrockTableau] = {"ros2": _ros2(), "ros34pw2": _ros34pw2
 
 
 class StepResult(NamedTuple):
-    """A step: the new state, the error estimate and the Krylov statistics."""
+    """A step: the new state, the error estimate, the Krylov statistics and the Krylov
+    workspace (for the next step)."""
 
     y: jax.Array
     error: jax.Array
     krylov_iterations: jax.Array
     krylov_converged: jax.Array
+    workspace: KrylovWorkspace
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,13 @@ class RosenbrockSystem:
             out = r if out is None else out + r
         return jnp.zeros_like(y) if out is None else out
 
+    def krylov_workspace(
+        self, krylov: KrylovOptions, preconditioner_dtype: Any = jnp.float64
+    ) -> KrylovWorkspace:
+        """GMRES storage for this system's stage solves (``krylov.restart`` vectors)."""
+        shape = (self.model.n_species, *self.grid.shape)
+        return krylov_workspace(shape, krylov.restart, jnp.float64, preconditioner_dtype)
+
     def step(
         self,
         y: jax.Array,
@@ -276,12 +285,15 @@ class RosenbrockSystem:
         chemotaxis_jacobian: str = "upwind",
         aux: Any = None,
         preconditioner_dtype: Any = jnp.float64,
+        workspace: KrylovWorkspace | None = None,
     ) -> StepResult:
         """One Rosenbrock step of size ``h``; ``scale`` (shape of ``y``) are the error weights.
 
         ``preconditioner_dtype``: precision of the preconditioner's FFT/tridiagonal
-        solves (the Krylov iteration itself, the products with ``W`` and the state stay
-        in the precision of ``y``)."""
+        solves and of the stored preconditioned Krylov directions (the Arnoldi basis,
+        the products with ``W`` and the state stay in the precision of ``y``).
+        ``workspace``: the GMRES storage to use (:meth:`krylov_workspace`; a fresh one
+        if ``None``), returned in the result for the next step."""
         g = tableau.gamma_diag
         gh = g * h
         a, c, m, e = tableau.transformed
@@ -342,15 +354,20 @@ class RosenbrockSystem:
                 out = out + self._embed(rest, others)
             return out
 
-        # scaled operators: unknowns x = scale * v
-        def matvec_s(v: jax.Array) -> jax.Array:
-            x = scale * v
-            return (x - gh * jac(x)) / scale
+        # GMRES in variables scaled by the error weights: the Arnoldi basis and the
+        # residuals are scaled (r_s = r / scale), the preconditioned directions are not
+        # (z = P^{-1} (scale * v)): the update sum_i y_i z_i is the stage itself, and
+        # W applied to a direction is scaled back once (flexible GMRES allows the two
+        # spaces to differ).
+        def precond_u(v: jax.Array) -> jax.Array:
+            return precond(scale * v)
 
-        def precond_s(r: jax.Array) -> jax.Array:
-            return precond(scale * r) / scale
+        def matvec_u(z: jax.Array) -> jax.Array:
+            return (z - gh * jac(z)) / scale
 
         target = krylov.tol * math.sqrt(float(y.size))
+        if workspace is None:
+            workspace = self.krylov_workspace(krylov, preconditioner_dtype)
         iterations = jnp.asarray(0)
         converged = jnp.asarray(True)
         stages: list[jax.Array] = []
@@ -369,18 +386,17 @@ class RosenbrockSystem:
             for j in range(i):
                 if c[i, j] != 0.0:
                     rhs = rhs + (c[i, j] / h) * stages[j]
-            v, info = gmres(
-                matvec_s,
-                precond_s,
+            u_i, info, workspace = fgmres(
+                matvec_u,
+                precond_u,
                 gh * rhs / scale,
+                workspace,
                 target=target,
-                restart=krylov.restart,
                 max_restarts=krylov.max_restarts,
             )
-            u_i = scale * v
             stages.append(u_i)
             y_new = y_new + m[i] * u_i
             err = err + e[i] * u_i
             iterations = iterations + info.iterations
             converged = converged & info.converged
-        return StepResult(y_new, err, iterations, converged)
+        return StepResult(y_new, err, iterations, converged, workspace)

@@ -34,6 +34,7 @@ import numpy as np
 
 from .diffusion import Lateral
 from .grid import PatchGrid
+from .krylov import KrylovWorkspace
 from .model import Params, PatchModel
 from .reaction import voxel_context
 from .rosenbrock import TABLEAUS, KrylovOptions, RosenbrockSystem, RosenbrockTableau
@@ -198,7 +199,7 @@ class PatchIntegrator:
         self, y: jax.Array, t: float, h: float, params: Params
     ) -> tuple[jax.Array, jax.Array]:
         """One trial step: ``(candidate, error norm)`` (``inf`` if a Krylov solve failed)."""
-        y_new, err, _ = self._trial(
+        y_new, err, _, _ = self._trial(
             y, jnp.asarray(t, jnp.float64), jnp.asarray(h, jnp.float64), params, self._aux
         )
         return y_new, err
@@ -242,9 +243,21 @@ class PatchIntegrator:
     def _scale(self, y: jax.Array) -> jax.Array:
         return self._atol + self.options.rtol * jnp.abs(y)
 
+    def _workspace(self) -> KrylovWorkspace:
+        o = self.options
+        return self.system.krylov_workspace(o.krylov, o.preconditioner_dtype)
+
     def _trial_impl(
-        self, y: jax.Array, t: jax.Array, h: jax.Array, params: Params, aux: Any
-    ) -> tuple[jax.Array, jax.Array, jax.Array]:
+        self,
+        y: jax.Array,
+        t: jax.Array,
+        h: jax.Array,
+        params: Params,
+        aux: Any,
+        workspace: KrylovWorkspace | None = None,
+    ) -> tuple[jax.Array, jax.Array, jax.Array, KrylovWorkspace]:
+        """One trial step: candidate, error norm, Krylov iterations and the GMRES storage
+        (``workspace``, reused across the steps of a compiled loop; fresh if ``None``)."""
         o = self.options
         res = self.system.step(
             y,
@@ -257,6 +270,7 @@ class PatchIntegrator:
             o.chemotaxis_jacobian,
             aux,
             o.preconditioner_dtype,
+            workspace,
         )
         scale = self._atol + o.rtol * jnp.maximum(jnp.abs(y), jnp.abs(res.y))
         ratio = jnp.abs(res.error) / scale
@@ -266,7 +280,7 @@ class PatchIntegrator:
             violation = jnp.max(-res.y[idx] / self._atol[idx])
             err = jnp.where(violation > 1.0, jnp.maximum(err, violation), err)
         err = jnp.where(jnp.isfinite(err) & res.krylov_converged, err, jnp.inf)
-        return res.y, err, res.krylov_iterations
+        return res.y, err, res.krylov_iterations, res.workspace
 
     def _advance_impl(
         self,
@@ -278,16 +292,18 @@ class PatchIntegrator:
     ) -> StepState:
         o = self.options
 
-        def cond(carry: tuple[StepState, jax.Array]) -> jax.Array:
-            s, n = carry
+        Carry = tuple[StepState, jax.Array, KrylovWorkspace]
+
+        def cond(carry: Carry) -> jax.Array:
+            s, n, _ = carry
             return (s.t < t_stop) & (s.status == STATUS_OK) & (n < max_steps)
 
-        def body(carry: tuple[StepState, jax.Array]) -> tuple[StepState, jax.Array]:
-            s, n = carry
+        def body(carry: Carry) -> Carry:
+            s, n, work = carry
             remaining = t_stop - s.t
             clipped = s.dt >= remaining
             h = jnp.where(clipped, remaining, s.dt)
-            y_new, err, its = self._trial_impl(s.y, s.t, h, params, aux)
+            y_new, err, its, work = self._trial_impl(s.y, s.t, h, params, aux, work)
             ok = err <= 1.0
             factor = jnp.clip(
                 o.safety
@@ -309,9 +325,10 @@ class PatchIntegrator:
                 status=jnp.where(too_small, STATUS_STEP_TOO_SMALL, s.status).astype(jnp.int32),
                 krylov_iterations=s.krylov_iterations + its.astype(jnp.int64),
             )
-            return new, n + 1
+            return new, n + 1, work
 
-        final, _ = jax.lax.while_loop(cond, body, (state, jnp.asarray(0, max_steps.dtype)))
+        start = (state, jnp.asarray(0, max_steps.dtype), self._workspace())
+        final, _, _ = jax.lax.while_loop(cond, body, start)
         return final
 
     def _fixed_impl(
@@ -319,9 +336,12 @@ class PatchIntegrator:
     ) -> jax.Array:
         h = (t1 - t0) / n
 
-        def body(i: jax.Array, u: jax.Array) -> jax.Array:
+        def body(
+            i: jax.Array, carry: tuple[jax.Array, KrylovWorkspace]
+        ) -> tuple[jax.Array, KrylovWorkspace]:
+            u, work = carry
             o = self.options
-            return self.system.step(
+            res = self.system.step(
                 u,
                 t0 + i * h,
                 h,
@@ -332,9 +352,11 @@ class PatchIntegrator:
                 o.chemotaxis_jacobian,
                 aux,
                 o.preconditioner_dtype,
-            ).y
+                work,
+            )
+            return res.y, res.workspace
 
-        return jax.lax.fori_loop(0, n, body, y)
+        return jax.lax.fori_loop(0, n, body, (y, self._workspace()))[0]
 
     def _injure_impl(
         self, y: jax.Array, damage: jax.Array, t: jax.Array, params: Params, aux: Any

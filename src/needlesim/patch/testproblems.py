@@ -163,8 +163,17 @@ def healing_model(
         units=("ng/mL", "1", "1"),
         aux=np.asarray(damage, dtype=np.float64),
         name="healing3",
+        linear_decay=healing_linear_decay,
     )
     return model, p.as_pytree()
+
+
+def healing_linear_decay(p: dict[str, Any]) -> jax.Array:
+    """``(3, 5)``: the constant linear loss rates of :func:`healing_reaction` (growth
+    factor ``k_c``, fibroblasts ``d``, collagen ``k_m``), the same in every layer, for
+    the preconditioner (:attr:`PatchModel.linear_decay`)."""
+    rates = jnp.stack([jnp.asarray(p["k_c"]), jnp.asarray(p["d"]), jnp.asarray(p["k_m"])])
+    return jnp.broadcast_to(rates[:, None], (3, 5))
 
 
 @dataclass(frozen=True)
