@@ -57,28 +57,48 @@ def _van_leer(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.where(ab > 0, 2.0 * ab / denom, 0.0)
 
 
-def _lateral_flux_divergence(n: jax.Array, v: jax.Array, axis: int, h: float) -> jax.Array:
-    """``-(F_{i+1/2} - F_{i-1/2}) / h`` along a periodic ``axis``; ``v[i]`` is on face i+1/2."""
-    right = jnp.roll(n, -1, axis=axis)
-    left = jnp.roll(n, 1, axis=axis)
-    slope = _van_leer(n - left, right - n)
-    slope_right = jnp.roll(slope, -1, axis=axis)
-    flux = jnp.maximum(v, 0.0) * (n + 0.5 * slope) + jnp.minimum(v, 0.0) * (
-        right - 0.5 * slope_right
-    )
-    return -(flux - jnp.roll(flux, 1, axis=axis)) / h
+def shifted(a: jax.Array, axis: int, offsets: tuple[int, ...], mode: str) -> list[jax.Array]:
+    """``a_{i+k}`` along ``axis`` for every ``k`` in ``offsets``, as slices of one padded
+    array (``mode="wrap"``: periodic; ``"edge"``: the end values repeated, so that
+    differences across a wall are zero). XLA fuses the slices of a padded array into
+    the stencil that reads them (``jnp.roll`` materialises a copy per shift)."""
+    lo, hi = -min(offsets), max(offsets)
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (lo, hi)
+    padded = jnp.pad(a, pad, mode=mode)
+    size = a.shape[axis]
+    return [jax.lax.slice_in_dim(padded, lo + k, lo + k + size, axis=axis) for k in offsets]
 
 
-def _depth_flux_divergence(n: jax.Array, v_inner: jax.Array, h: float) -> jax.Array:
-    """Same along depth (last axis) with no-flux walls; ``v_inner`` on the nz-1 inner faces."""
-    diff = n[..., 1:] - n[..., :-1]
-    zero = jnp.zeros((*n.shape[:-1], 1), dtype=n.dtype)
-    slope = _van_leer(jnp.concatenate([zero, diff], -1), jnp.concatenate([diff, zero], -1))
-    flux_inner = jnp.maximum(v_inner, 0.0) * (n[..., :-1] + 0.5 * slope[..., :-1]) + jnp.minimum(
-        v_inner, 0.0
-    ) * (n[..., 1:] - 0.5 * slope[..., 1:])
-    flux = jnp.concatenate([zero, flux_inner, zero], axis=-1)
-    return -(flux[..., 1:] - flux[..., :-1]) / h
+def _face_flux(
+    v: jax.Array, n_ll: jax.Array, n_l: jax.Array, n_r: jax.Array, n_rr: jax.Array
+) -> jax.Array:
+    """MUSCL/van Leer upwind flux through the face between cells ``l`` and ``r`` with face
+    velocity ``v`` (``n_ll``, ``n_rr``: the next cells out, for the limited slopes)."""
+    s_l = _van_leer(n_l - n_ll, n_r - n_l)
+    s_r = _van_leer(n_r - n_l, n_rr - n_r)
+    return jnp.maximum(v, 0.0) * (n_l + 0.5 * s_l) + jnp.minimum(v, 0.0) * (n_r - 0.5 * s_r)
+
+
+def _flux_divergence(
+    n: jax.Array,
+    c: jax.Array,
+    chi_left: jax.Array,
+    chi_right: jax.Array,
+    axis: int,
+    h: float,
+    mode: str,
+) -> jax.Array:
+    """``-(F_{i+1/2} - F_{i-1/2}) / h`` along ``axis`` with face velocities
+    ``chi (c_{i+1} - c_i) / h``, as one fused stencil; ``chi_left``/``chi_right`` are the
+    sensitivities on the faces ``i -+ 1/2``. Both faces of a cell are evaluated by the
+    same expression on the same values as the neighbour's, so the fluxes telescope and
+    the total is conserved to round-off."""
+    nm2, nm1, n0, np1, np2 = shifted(n, axis, (-2, -1, 0, 1, 2), mode)
+    cm1, c0, cp1 = shifted(c, axis, (-1, 0, 1), mode)
+    f_right = _face_flux(chi_right * (cp1 - c0) / h, nm1, n0, np1, np2)
+    f_left = _face_flux(chi_left * (c0 - cm1) / h, nm2, nm1, n0, np1)
+    return -(f_right - f_left) / h
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,50 +155,58 @@ class ChemotaxisOperator:
             r = jnp.maximum(r, jnp.max(jnp.abs(vx)) / dx + jnp.max(jnp.abs(vy)) / dy + rz / dz)
         return r
 
-    def tendency(
-        self, cells: jax.Array, velocities: list[tuple[jax.Array, jax.Array, jax.Array]]
-    ) -> jax.Array:
-        """``-div(chi n grad c)`` for the chemotactic species ``cells`` (``(Sc, nx, ny, nz)``,
-        in the order of :attr:`cells`)."""
-        dx, dy, dz = self.grid.spacing_um
-        out = jnp.zeros_like(cells)
-        order = self.cells
-        for (species, _), (vx, vy, vz) in zip(self.pairs, velocities, strict=True):
-            pos = order.index(species)
-            n = cells[pos]
-            d = _lateral_flux_divergence(n, vx, 0, dx) + _lateral_flux_divergence(n, vy, 1, dy)
-            if self.grid.nz > 1:
-                d = d + _depth_flux_divergence(n, vz, dz)
-            out = out.at[pos].add(d)
-        return out
-
     def apply(self, y: jax.Array) -> jax.Array:
-        """The chemotaxis tendency of the chemotactic species at state ``y`` (``(Sc, ...)``)."""
-        return self.tendency(y[jnp.asarray(self.cells)], self.velocities(y))
+        """The chemotaxis tendency ``-div(chi n grad c)`` of the chemotactic species at
+        state ``y`` (``(Sc, nx, ny, nz)``, in the order of :attr:`cells`)."""
+        dx, dy, dz = self.grid.spacing_um
+        order = self.cells
+        out: list[jax.Array | None] = [None] * len(order)
+        for p, (species, attractant) in enumerate(self.pairs):
+            n, c = y[species], y[attractant]
+            chi = jnp.asarray(self.chi_z[p])
+            d = _flux_divergence(n, c, chi, chi, 0, dx, "wrap") + _flux_divergence(
+                n, c, chi, chi, 1, dy, "wrap"
+            )
+            if self.grid.nz > 1:
+                # faces 0..nz: the surface and bottom faces carry no flux
+                faces = jnp.asarray(np.concatenate([[0.0], self.chi_face[p], [0.0]]))
+                d = d + _flux_divergence(n, c, faces[:-1], faces[1:], 2, dz, "edge")
+            pos = order.index(species)
+            prev = out[pos]
+            out[pos] = d if prev is None else prev + d
+        return jnp.stack([o if o is not None else jnp.zeros_like(y[0]) for o in out])
 
     def frozen_upwind(self, y: jax.Array) -> Callable[[jax.Array], jax.Array]:
         """The linear map ``v -> -div(v_n u)`` with the face velocities ``u`` of state ``y``
         frozen and first-order upwinding: a cheap approximation of the chemotaxis
         Jacobian for the implicit stages (the integrator is a W-method, so any
         approximation keeps its order; this one keeps the stiffness of the advection)."""
-        vel = self.velocities(y)
         dx, dy, dz = self.grid.spacing_um
         order = self.cells
+        frozen = []
+        for vx, vy, vz in self.velocities(y):
+            # depth faces 0..nz, the walls with zero velocity (built once per step)
+            zero = jnp.zeros((*vz.shape[:-1], 1), dtype=vz.dtype)
+            frozen.append((vx, vy, jnp.concatenate([zero, vz, zero], axis=-1)))
 
-        def upwind(n: jax.Array, v: jax.Array, axis: int, h: float) -> jax.Array:
-            flux = jnp.maximum(v, 0.0) * n + jnp.minimum(v, 0.0) * jnp.roll(n, -1, axis=axis)
-            return -(flux - jnp.roll(flux, 1, axis=axis)) / h
+        def upwind(
+            n: jax.Array, v_left: jax.Array, v_right: jax.Array, axis: int, h: float, mode: str
+        ) -> jax.Array:
+            nm1, n0, np1 = shifted(n, axis, (-1, 0, 1), mode)
+            f_right = jnp.maximum(v_right, 0.0) * n0 + jnp.minimum(v_right, 0.0) * np1
+            f_left = jnp.maximum(v_left, 0.0) * nm1 + jnp.minimum(v_left, 0.0) * n0
+            return -(f_right - f_left) / h
 
         def apply(v_state: jax.Array) -> jax.Array:
             out = [jnp.zeros_like(v_state[0]) for _ in order]
-            for (species, _), (vx, vy, vz) in zip(self.pairs, vel, strict=True):
+            for (species, _), (vx, vy, vz) in zip(self.pairs, frozen, strict=True):
                 n = v_state[species]
-                d = upwind(n, vx, 0, dx) + upwind(n, vy, 1, dy)
+                vx_left, vx_right = shifted(vx, 0, (-1, 0), "wrap")
+                vy_left, vy_right = shifted(vy, 1, (-1, 0), "wrap")
+                d = upwind(n, vx_left, vx_right, 0, dx, "wrap")
+                d = d + upwind(n, vy_left, vy_right, 1, dy, "wrap")
                 if self.grid.nz > 1:
-                    zero = jnp.zeros((*n.shape[:-1], 1), dtype=n.dtype)
-                    inner = jnp.maximum(vz, 0.0) * n[..., :-1] + jnp.minimum(vz, 0.0) * n[..., 1:]
-                    flux = jnp.concatenate([zero, inner, zero], axis=-1)
-                    d = d - (flux[..., 1:] - flux[..., :-1]) / dz
+                    d = d + upwind(n, vz[..., :-1], vz[..., 1:], 2, dz, "edge")
                 pos = order.index(species)
                 out[pos] = out[pos] + d
             return jnp.stack(out)
