@@ -85,7 +85,7 @@ def course_reaction(y: jax.Array, p: dict[str, Any], ctx: ReactionContext) -> ja
     days = jnp.asarray(SESSION_DAYS)
     since = ctx.t - days
     weight = jnp.where(since > 0.0, jnp.exp(-p["k_w"] * jnp.maximum(since, 0.0)), 0.0)
-    source = jnp.sum(ctx.aux * weight)
+    source = ctx.aux @ weight  # a dot over the sessions (a reduction fusion is 2x slower)
     base = healing_reaction(y, p, ctx._replace(aux=jnp.asarray(0.0)))
     return base.at[0].add(p["p_w"] * source)
 
