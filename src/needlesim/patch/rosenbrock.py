@@ -348,18 +348,17 @@ class RosenbrockSystem:
             if self.diffusion is None or factor is None:
                 return r / (1.0 - gh * local)
             # one independent FFT/substitution chain per species: the CPU runtime runs
-            # them concurrently (one batched solve runs on one thread at a time)
-            rows = [
-                self.diffusion.solve_factored(
+            # them concurrently (one batched solve runs on one thread at a time); the
+            # rows are assembled by one concatenation, in species order
+            rows: dict[int, jax.Array] = {
+                s: self.diffusion.solve_factored(
                     r[s : s + 1], ShiftedFactor(*(a[:, k : k + 1] for a in factor))
                 )
                 for k, s in enumerate(self.diffusing)
-            ]
-            out = self._embed(jnp.concatenate(rows), self.diffusing)
-            if others:
-                rest = self._take(r, others) / (1.0 - gh * self._take(local, others))
-                out = out + self._embed(rest, others)
-            return out
+            }
+            for s in others:
+                rows[s] = r[s : s + 1] / (1.0 - gh * local[s : s + 1])
+            return jnp.concatenate([rows[s] for s in range(self.model.n_species)])
 
         # GMRES in variables scaled by the error weights: the Arnoldi basis and the
         # residuals are scaled (r_s = r / scale), the preconditioned directions are not
