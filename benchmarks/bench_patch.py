@@ -27,9 +27,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -157,6 +159,14 @@ def course_run(shape: tuple[int, int, int], options: StepperOptions = OPTIONS) -
     }
 
 
+def isolated(fn: Any, *args: Any) -> Any:
+    """``fn(*args)`` in a fresh Python process (spawned), so that runs do not share JAX
+    caches, allocator state or memory with each other or with this process."""
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        return pool.submit(fn, *args).result()
+
+
 def _pypde_solve(eq: Any, state: Any, t_end: float, tolerance: float) -> tuple[Any, float]:
     tic = time.perf_counter()
     with warnings.catch_warnings():
@@ -261,7 +271,7 @@ def main() -> None:
     vs_n, vs_t = (16, 0.1) if args.quick else (24, 0.25)
 
     print(f"needlesim patch benchmark ({jax.default_backend()}, {os.cpu_count()} CPUs visible)")
-    runs = [course_run(shape) for shape in shapes]
+    runs = [isolated(course_run, shape) for shape in shapes]
     print(
         "\n### Standard course (4 sessions, 30 days apart, 180 days), healing system with "
         "chemotaxis, 3 species, 20 um\n"
