@@ -96,11 +96,11 @@ def course_reaction(y: jax.Array, p: dict[str, Any], ctx: ReactionContext) -> ja
 
 
 def course_setup(
-    shape: tuple[int, int, int],
+    shape: tuple[int, int, int], spacing_um: float = SPACING_UM
 ) -> tuple[PatchGrid, PatchModel, np.ndarray, dict[str, float], list[Session]]:
-    """The reduced system on a ``shape`` grid at 20 um over the standard course: four
-    sessions 30 days apart (new channels each time), 180 days."""
-    grid = PatchGrid.uniform(shape, SPACING_UM)
+    """The reduced system on a ``shape`` grid (20 um voxels by default) over the standard
+    course: four sessions 30 days apart (new channels each time), 180 days."""
+    grid = PatchGrid.uniform(shape, spacing_um)
     damages = [injury(grid, seed=k) for k in range(len(SESSION_DAYS))]
     model, params = healing_model(damages[0], PARAMETERS, chemotaxis=True)
     model = replace(
@@ -271,7 +271,10 @@ def main() -> None:
     vs_n, vs_t = (16, 0.1) if args.quick else (24, 0.25)
 
     print(f"needlesim patch benchmark ({jax.default_backend()}, {os.cpu_count()} CPUs visible)")
-    runs = [isolated(course_run, shape) for shape in shapes]
+    # by module name, so that the spawned process can import it (also under run_all.py)
+    import bench_patch
+
+    runs = [isolated(bench_patch.course_run, shape) for shape in shapes]
     print(
         "\n### Standard course (4 sessions, 30 days apart, 180 days), healing system with "
         "chemotaxis, 3 species, 20 um\n"

@@ -32,7 +32,7 @@ from jax import Array
 
 from ..biology import Covariates, Parameters, SessionInjury
 from ..solve import SolverOptions
-from ..solve.layered import _simulate_many
+from ..solve.layered import simulate_many
 from .cohort import INJURY_FIELDS, StudyCohort
 from .observables import ObservationParams, compute_observables
 
@@ -105,7 +105,7 @@ def solve(base: Parameters, u_kin: Array, setup: Setup, cohort: CohortArrays) ->
     b = cohort.weights.shape[0]
     cov = Covariates(cohort.thickness_um, cohort.age_years, cohort.fitzpatrick)
     days = jnp.broadcast_to(cohort.session_days, (b, cohort.session_days.shape[0]))
-    states, rest, _ = _simulate_many(
+    states, rest, _ = simulate_many(
         params, cov, days, cohort.injuries, cohort.save_days, setup.options
     )
     return jnp.concatenate([states, rest[:, None]], axis=1)

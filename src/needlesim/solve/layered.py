@@ -265,9 +265,13 @@ def _simulate(
 
 
 _simulate_one = jax.jit(_simulate, static_argnames=("options",))
-_simulate_many = jax.jit(
+simulate_many = jax.jit(
     jax.vmap(_simulate, in_axes=(0, 0, 0, 0, None, None)), static_argnames=("options",)
 )
+"""The compiled solve of a batch: ``(params, covariates, session_days, injuries)`` with a
+leading patient axis, ``save_days`` and ``options`` shared; returns the saved states,
+the rest states and the step counts per patient (what :func:`simulate_layered_batch` and the
+calibration's differentiable model call)."""
 
 SEGMENT_SAVE_QUANTUM = 16
 """Per-segment save lists are padded to a multiple of this (limits recompiles)."""
@@ -469,5 +473,5 @@ def simulate_layered_batch(
         )
         states = _select_saves(ys, rest, jnp.asarray(saves.segment), jnp.asarray(saves.column))
         return Trajectory(days=save, states=states, baseline=rest, steps=steps)
-    states, rest, steps = _simulate_many(params.broadcast((b,)), cov, days_b, inj_b, save, options)
+    states, rest, steps = simulate_many(params.broadcast((b,)), cov, days_b, inj_b, save, options)
     return Trajectory(days=save, states=states, baseline=rest, steps=steps)
