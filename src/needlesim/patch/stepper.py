@@ -1,8 +1,10 @@
 """Adaptive time stepping: error control, step-size selection and compiled chunks.
 
-Each trial step is one ROS2 step (:mod:`needlesim.patch.rosenbrock`) with its
-embedded first-order error estimate ``e = (k1 + k2) / 2``, measured against
-the weights ``sc = atol_s + rtol max(|y_n|, |y_{n+1}|)`` (per-species absolute
+Each trial step is one Rosenbrock step (:mod:`needlesim.patch.rosenbrock`;
+ROS34PW2 by default, order 3 with an embedded order-2 solution; ROS2, order
+2 with an embedded order-1 one, optionally) whose error estimate ``e`` (the
+difference of the two solutions) is measured against the weights
+``sc = atol_s + rtol max(|y_n|, |y_{n+1}|)`` (per-species absolute
 tolerances) in the max norm over all voxels (default: a localised channel
 injury is not diluted by the unhurt tissue) or the RMS norm,
 
@@ -11,9 +13,10 @@ injury is not diluted by the unhurt tissue) or the RMS norm,
 The step is accepted when ``err <= 1``, the Krylov solves converged and no
 species marked non-negative went below ``-atol``; the next step is
 
-    h_new = h min(f_max, max(f_min, 0.9 err^(-1/2)))
+    h_new = h min(f_max, max(f_min, 0.9 err^(-1/(q+1))))
 
-(the estimate is ``O(h^2)``; the accepted solution is the second-order one).
+with ``q`` the embedded order (the estimate is ``O(h^(q+1))``; the accepted
+solution is the higher-order one).
 Steps are clipped to land exactly on output times and sessions; a clipped step
 does not shrink the next proposal. After a session (a jump of the state) the
 step restarts from ``dt_after_session_days``.
