@@ -4,8 +4,8 @@
   studies, each with a justified tolerance (``tolerances.yaml``);
 * :mod:`~needlesim.calibration.cohort` - each study's fixed virtual cohort as
   solver inputs of one shared shape;
-* :mod:`~needlesim.calibration.observables` - the observation models in JAX
-  (differentiable twins of :mod:`needlesim.outcomes`);
+* the observation models are :func:`needlesim.outcomes.observe`, traced and
+  differentiated by JAX (one implementation for every caller);
 * :mod:`~needlesim.calibration.model` - free parameters -> cohort means, with
   the forward-mode Jacobian through the solver;
 * :mod:`~needlesim.calibration.problem` - the free parameters and the residuals

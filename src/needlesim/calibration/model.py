@@ -7,7 +7,7 @@ an observation parameter replaces the value of ``data/outcomes.yaml``. For one
 study's cohort (:class:`~needlesim.calibration.cohort.StudyCohort`),
 
     y_b(t) = solve(theta_kin * f_b, patient_b, sessions, injuries_b)      (layered model)
-    O_b(t) = observe(y_b, theta_obs)                                      (JAX observables)
+    O_b(t) = observe(y_b, theta_obs)          (needlesim.outcomes.observe, traced by JAX)
     pred   = sum_b w_b O_b(t_m)        (the cohort mean, w_b = 1/n)
 
 and the Jacobian ``d pred / d u`` is forward-mode (``jax.jacfwd`` with diffrax
@@ -31,10 +31,11 @@ import jax.numpy as jnp
 from jax import Array
 
 from ..biology import Covariates, Parameters, SessionInjury
+from ..outcomes import ObservationParams, Trajectory
+from ..outcomes import observe as observables
 from ..solve import SolverOptions
 from ..solve.layered import simulate_many
 from .cohort import INJURY_FIELDS, StudyCohort
-from .observables import ObservationParams, compute_observables
 
 FORWARD = SolverOptions(adjoint="forward")
 """Solver options of the fit: the default tolerances, forward-mode derivatives."""
@@ -117,9 +118,14 @@ def observe(
     """Cohort means ``[M]`` of every observable at the measurement days."""
     states, rest = solved[:, :-1], solved[:, -1]
     p = obs0._replace(**{n: jnp.exp(u_obs[i]) for i, n in enumerate(setup.observation)})
-    values = compute_observables(
-        states, rest, cohort.thickness_um, cohort.save_days, cohort.session_days, p
+    traj = Trajectory(
+        days=cohort.save_days,
+        state=states,
+        baseline=rest,
+        thickness_um=cohort.thickness_um,
+        session_days=cohort.session_days,
     )
+    values = observables(traj, p)
     return {k: jnp.einsum("b,bm->m", cohort.weights, v[:, cohort.at]) for k, v in values.items()}
 
 

@@ -23,10 +23,9 @@ from numpy.typing import NDArray
 
 from ..biology import Parameters, default_parameters, registry
 from ..config import ConfigError, Problem
-from ..outcomes import OutcomeParameters, calibratable
+from ..outcomes import ObservationParams, OutcomeParameters, calibratable
 from .cohort import StudyCohort, pad_cohorts, study_cohort
 from .model import CohortArrays, Setup, predict, predict_and_jacobian
-from .observables import ObservationParams
 from .targets import Target
 
 FloatArray = NDArray[np.float64]
@@ -207,6 +206,11 @@ class CalibrationProblem:
         )
 
 
+def _as_jax(p: ObservationParams) -> ObservationParams:
+    """The constants as float64 JAX scalars (traced arguments of the compiled maps)."""
+    return ObservationParams(*(jnp.asarray(x, dtype=jnp.float64) for x in p))
+
+
 def build_problem(
     targets: list[Target],
     free: list[FreeParameter] | None = None,
@@ -245,7 +249,7 @@ def build_problem(
         days = [targets[i].day for i in idx]
         days += [days[-1]] * (per_study - len(days))  # one shape for every study
         arrays.append(CohortArrays.of(cohort, days))
-        obs0.append(ObservationParams.of(outcome_base, cohort.severity))
+        obs0.append(_as_jax(outcome_base.at(cohort.severity)))
         rows.append([(i, targets[i].observable, m) for m, i in enumerate(idx)])
     return CalibrationProblem(
         targets=targets,

@@ -40,187 +40,234 @@ Mappings (constants in ``data/outcomes.yaml``, see ``docs/outcomes.md``):
   ``theta_i`` (days, after deep needling).
 * channel closure: time after the latest session until the open channel area
   of the epidermis falls to a small fraction of its post-session value.
+
+Written once for NumPy and JAX (the pattern of :mod:`needlesim.biology._xp`):
+every function dispatches on its arrays, so ``simulate``, ``study run`` and
+``cohort`` evaluate it on NumPy arrays and calibration traces and
+differentiates it under ``jit`` (states and :class:`ObservationParams` alike).
+Shapes are static: sessions are masks over the saved days, so a course padded
+with sessions after its last saved day gives the same numbers. Episode
+durations interpolate the crossing linearly,
+
+    t_x = t_{k-1} + (s_{k-1} - theta) / (s_{k-1} - s_k) (t_k - t_{k-1}),
+
+so they are differentiable in the threshold and the states.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from types import ModuleType
 
+import jax
+import jax.numpy as jnp
+import jax.scipy.special as jsp
 import numpy as np
-from numpy.typing import NDArray
-from scipy.special import ndtr
+import scipy.special as sp
 
 from ..anatomy import Layer
 from ..biology.state import S
 from ..config import Observable, Severity
-from .parameters import OutcomeParameters
-from .trajectory import FloatArray, Trajectory
+from .parameters import ObservationParams, OutcomeParameters
+from .trajectory import Arr, FloatArray, Trajectory
 
 DERMIS = [int(Layer.papillary_dermis), int(Layer.reticular_dermis)]
 VE, PD = int(Layer.viable_epidermis), int(Layer.papillary_dermis)
+SUPERFICIAL = np.array([VE, PD])
 
 
-def change_pct(value: FloatArray, base: FloatArray) -> FloatArray:
-    """``100 (value - base) / base`` with ``base`` broadcast over time."""
-    base = np.asarray(base)[:, None]
-    return 100.0 * (value - base) / np.where(base > 0, base, np.nan)
+def _xp(*arrays: object) -> ModuleType:
+    """``jax.numpy`` if any argument (or leaf) is a JAX array or tracer, else ``numpy``."""
+    leaves = jax.tree_util.tree_leaves(arrays)
+    return jnp if any(isinstance(a, jax.Array) for a in leaves) else np
 
 
-def _dermal_mass(traj: Trajectory, species: list[S]) -> tuple[FloatArray, FloatArray]:
+def change_pct(value: Arr, base: Arr) -> Arr:
+    """``100 (value - base) / base``, ``value[B, T]``, ``base[B]`` broadcast over time."""
+    xp = _xp(value, base)
+    base = xp.asarray(base)[:, None]
+    return 100.0 * (value - base) / xp.where(base > 0, base, xp.nan)
+
+
+def _dermal_mass(traj: Trajectory, species: list[S]) -> tuple[Arr, Arr]:
+    xp = _xp(traj.state, traj.baseline, traj.thickness_um)
     h = traj.thickness_um[:, DERMIS]  # (B, 2)
-    now = np.einsum("btls,bl->bt", traj.state[:, :, DERMIS][..., species], h)
-    base = np.einsum("bls,bl->b", traj.baseline[:, DERMIS][..., species], h)
+    now = xp.einsum("btls,bl->bt", traj.state[:, :, DERMIS][..., species], h)
+    base = xp.einsum("bls,bl->b", traj.baseline[:, DERMIS][..., species], h)
     return now, base
 
 
-def _layer_value(traj: Trajectory, layer: int, species: list[S]) -> tuple[FloatArray, FloatArray]:
+def _layer_value(traj: Trajectory, layer: int, species: list[S]) -> tuple[Arr, Arr]:
     return (
         traj.state[:, :, layer, species].sum(-1),
         traj.baseline[:, layer, species].sum(-1),
     )
 
 
-def episode_duration(t: FloatArray, signal: FloatArray, threshold: FloatArray) -> FloatArray:
-    """Time from ``t[0]`` until ``signal`` falls back to ``threshold`` after exceeding it.
+def episode_duration(t: Arr, signal: Arr, threshold: Arr, window: Arr | None = None) -> Arr:
+    """Time from the window's first day until ``signal`` falls back to ``threshold`` after
+    exceeding it.
 
-    ``signal[b, k]`` sampled at ``t[k]``, ``threshold[b]``. The crossing is
-    interpolated linearly between samples; a signal that never exceeds the
-    threshold gives 0; one that never falls back is censored at ``t[-1]``.
+    ``signal[b, k]`` sampled at ``t[k]``, ``threshold[b]``, ``window`` a mask
+    over ``t`` (default: all of it). The crossing is interpolated linearly
+    between samples; a signal that never exceeds the threshold in the window
+    gives 0; one that never falls back is censored at the window's last day.
     """
-    over = signal > threshold[:, None]
+    xp = _xp(t, signal, threshold, window)
+    n = t.shape[0]
+    idx = xp.arange(n)
+    if window is None:
+        window = xp.ones(n, dtype=bool)
+    first = xp.argmax(window)
+    last = n - 1 - xp.argmax(window[::-1])
+    over = (signal > threshold[:, None]) & window[None, :]
     ever = over.any(axis=1)
-    first_over = over.argmax(axis=1)
-    after = over & (np.arange(t.size)[None, :] >= first_over[:, None])
-    # first sample at or after the first exceedance that is no longer over
-    below = ~after & (np.arange(t.size)[None, :] > first_over[:, None])
+    first_over = xp.argmax(over, axis=1)
+    # first sample after the first exceedance that is no longer over
+    below = window[None, :] & ~over & (idx[None, :] > first_over[:, None])
     clears = below.any(axis=1)
-    k = np.where(clears, below.argmax(axis=1), t.size - 1)
-    rows = np.arange(signal.shape[0])
-    s0, s1 = signal[rows, k - 1], signal[rows, k]
-    frac = np.clip((s0 - threshold) / np.where(s0 > s1, s0 - s1, 1.0), 0.0, 1.0)
-    crossing = np.where(clears, t[k - 1] + frac * (t[k] - t[k - 1]), t[-1])
-    return np.where(ever, crossing - t[0], 0.0)
+    k = xp.where(clears, xp.argmax(below, axis=1), last)
+    km1 = xp.maximum(k - 1, 0)
+    s0 = xp.take_along_axis(signal, km1[:, None], axis=1)[:, 0]
+    s1 = xp.take_along_axis(signal, k[:, None], axis=1)[:, 0]
+    frac = xp.clip((s0 - threshold) / xp.where(s0 > s1, s0 - s1, 1.0), 0.0, 1.0)
+    crossing = xp.where(clears, t[km1] + frac * (t[k] - t[km1]), t[last])
+    return xp.where(ever, crossing - t[first], 0.0)
 
 
-def _per_session(
-    traj: Trajectory, signal: FloatArray, threshold: Callable[[FloatArray], FloatArray]
-) -> FloatArray:
-    """Per saved day, the episode duration (days) that followed the latest session.
-
-    ``threshold(window_signal) -> (B,)`` sets each patient's threshold for that
-    session's window (from the session to the next one).
-    """
-    out = np.zeros(signal.shape)
-    for window in _session_windows(traj):
-        if window.sum() < 2:
-            continue
-        sig = signal[:, window]
-        duration = episode_duration(traj.days[window], sig, threshold(sig))
-        out[:, window] = duration[:, None]
-    return out
-
-
-def _session_windows(traj: Trajectory) -> Iterator[NDArray[np.bool_]]:
+def _session_windows(traj: Trajectory) -> list[Arr]:
     """Masks over the saved days, one per session: from the session to the next one."""
-    sessions = np.asarray(traj.session_days, dtype=float)
-    for start, end in zip(sessions, np.append(sessions[1:], np.inf), strict=True):
-        yield (traj.days >= start) & (traj.days < end)
+    xp = _xp(traj.days, traj.session_days)
+    sessions = traj.session_days
+    ends = xp.concatenate([sessions[1:], xp.array([xp.inf])])
+    return [(traj.days >= sessions[s]) & (traj.days < ends[s]) for s in range(sessions.shape[0])]
 
 
-def superficial_damage(state: FloatArray, thickness_um: FloatArray) -> FloatArray:
-    """Thickness-weighted damage index of the viable epidermis and papillary dermis, ``(B, T)``."""
-    h = thickness_um[:, [VE, PD]]
-    return np.einsum("btl,bl->bt", state[:, :, [VE, PD], S.damage], h) / h.sum(axis=1)[:, None]
+def _window_max(signal: Arr, window: Arr) -> Arr:
+    """``max`` of each row of ``signal`` over the saved days in ``window`` (``-inf`` if none)."""
+    xp = _xp(signal, window)
+    return xp.max(xp.where(window[None, :], signal, -xp.inf), axis=1)
 
 
-def _flare_duration(traj: Trajectory, tau_days: float, threshold: float) -> FloatArray:
-    """Per saved day, ``tau * max(0, ln(D_s / theta_f))`` of the latest session.
+def per_session(traj: Trajectory, signal: Arr, threshold: Arr, relative: bool) -> Arr:
+    """Per saved day, the duration (days) of the episode that followed the latest session.
 
-    ``D_s`` is the session window's peak superficial damage (the damage index
-    only decays between sessions, so the peak is its post-session value).
+    ``threshold[B]`` is absolute, or (``relative``) a fraction of each session
+    window's maximum of the signal. Windows with fewer than two saved days give 0.
     """
-    damage = superficial_damage(traj.state, traj.thickness_um)
-    peak = _per_session_peak(traj, damage)
-    with np.errstate(divide="ignore"):
-        return tau_days * np.maximum(np.log(np.maximum(peak, 1e-300) / threshold), 0.0)
-
-
-def _per_session_peak(traj: Trajectory, signal: FloatArray) -> FloatArray:
-    """Per saved day, the maximum of ``signal`` over the latest session's window (0 before)."""
-    out = np.zeros(signal.shape)
+    xp = _xp(traj.days, signal, threshold)
+    out = xp.zeros(signal.shape)
     for window in _session_windows(traj):
-        if window.any():
-            out[:, window] = signal[:, window].max(axis=1)[:, None]
+        thr = threshold * _window_max(signal, window) if relative else threshold
+        duration = episode_duration(traj.days, signal, thr, window)
+        duration = xp.where(window.sum() >= 2, duration, 0.0)
+        out = xp.where(window[None, :], duration[:, None], out)
     return out
+
+
+def per_session_peak(traj: Trajectory, signal: Arr) -> Arr:
+    """Per saved day, the maximum of ``signal`` over the latest session's window (0 before)."""
+    xp = _xp(traj.days, signal)
+    out = xp.zeros(signal.shape)
+    for window in _session_windows(traj):
+        out = xp.where(window[None, :], _window_max(signal, window)[:, None], out)
+    return out
+
+
+def superficial_damage(state: Arr, thickness_um: Arr) -> Arr:
+    """Thickness-weighted damage index of the viable epidermis and papillary dermis, ``(B, T)``."""
+    xp = _xp(state, thickness_um)
+    h = thickness_um[:, SUPERFICIAL]
+    d = state[:, :, SUPERFICIAL, S.damage]
+    return xp.einsum("btl,bl->bt", d, h) / h.sum(axis=1)[:, None]
+
+
+def _log_ratio(x: Arr, scale: Arr) -> Arr:
+    """``ln(max(x, 1e-300) / scale)``."""
+    xp = _xp(x, scale)
+    with np.errstate(divide="ignore"):
+        return xp.log(xp.maximum(x, 1e-300) / scale)
+
+
+def _running_max(x: Arr) -> Arr:
+    """``max_{s <= t} x[b, s]`` along the time axis."""
+    if _xp(x) is jnp:
+        return jax.lax.cummax(x, axis=1)
+    return np.maximum.accumulate(x, axis=1)
+
+
+def _ndtr(z: Arr) -> Arr:
+    """The standard normal CDF ``Phi(z)``."""
+    return jsp.ndtr(z) if _xp(z) is jnp else sp.ndtr(z)
+
+
+def observe(traj: Trajectory, p: ObservationParams) -> dict[str, Arr]:
+    """Every observable of DESIGN.md as a ``(patients, days)`` array, NumPy or JAX."""
+    xp = _xp(traj.state, traj.baseline, traj.thickness_um, traj.days, p)
+    o = Observable
+    out: dict[str, Arr] = {}
+
+    kerat = _layer_value(traj, VE, [S.keratinocytes])
+    out[o.epidermal_thickness_change_pct] = change_pct(*kerat)
+
+    collagen = _dermal_mass(traj, [S.collagen_I, S.collagen_III])
+    out[o.dermal_collagen_change_pct] = change_pct(*collagen)
+    out[o.dermal_thickness_change_pct] = out[o.dermal_collagen_change_pct]
+    col1 = _dermal_mass(traj, [S.collagen_I])
+    col3 = _dermal_mass(traj, [S.collagen_III])
+    out[o.collagen_I_change_pct] = change_pct(*col1)
+    out[o.collagen_III_change_pct] = change_pct(*col3)
+    papillary = _layer_value(traj, PD, [S.collagen_I, S.collagen_III])
+    out[o.papillary_collagen_change_pct] = change_pct(*papillary)
+
+    elastin = _dermal_mass(traj, [S.tropoelastin, S.elastin_old])
+    tropo = _dermal_mass(traj, [S.tropoelastin])
+    out[o.total_elastin_change_pct] = change_pct(*elastin)
+    out[o.tropoelastin_change_pct] = change_pct(*tropo)
+    out[o.elasticity_change_pct] = (
+        p.elasticity_weight_collagen_I * out[o.collagen_I_change_pct]
+        + p.elasticity_weight_tropoelastin * out[o.tropoelastin_change_pct]
+    )
+    out[o.dermal_density_change_pct] = change_pct(col1[0] / collagen[0], col1[1] / collagen[1])
+
+    fill = -p.scar_fill_gain / p.depth_factor
+    out[o.scar_depth_change_pct] = xp.maximum(fill * out[o.dermal_thickness_change_pct], -100.0)
+    score = xp.maximum(
+        -p.scar_score_gain / p.depth_factor * out[o.papillary_collagen_change_pct], -100.0
+    )
+    out[o.scar_score_change_pct] = score
+    grade_pct = xp.maximum(
+        -p.scar_grade_gain / p.depth_factor * out[o.papillary_collagen_change_pct], -100.0
+    )
+    grade0 = p.goodman_baron_grade
+    out[o.scar_grade_change] = xp.maximum(grade0 * grade_pct / 100.0, 1.0 - grade0)
+    wrinkle = xp.maximum(fill * out[o.papillary_collagen_change_pct], -100.0)
+    out[o.wrinkle_grade_change] = p.lemperle_grade * wrinkle / 100.0
+
+    melanin = _layer_value(traj, VE, [S.melanin])
+    out[o.melasma_index_change_pct] = change_pct(*melanin)
+
+    peak_pigment = _running_max(traj.state[:, :, VE, S.pigment_response])
+    out[o.pih_incidence] = _ndtr(_log_ratio(peak_pigment, p.pih_threshold) / p.pih_log_sd)
+
+    b = traj.state.shape[0]
+    redness = traj.state[:, :, PD, S.cytokines]
+    inflamed = per_session(
+        traj, redness, xp.broadcast_to(p.erythema_inflammatory_fold, (b,)), relative=False
+    )
+    damage = per_session_peak(traj, superficial_damage(traj.state, traj.thickness_um))
+    flare = p.erythema_flare_time_constant_days * xp.maximum(
+        _log_ratio(damage, p.erythema_flare_threshold), 0.0
+    )
+    out[o.erythema_duration_days] = xp.maximum(flare, inflamed)
+    open_area = traj.state[:, :, VE, S.open_channels]
+    fraction = xp.broadcast_to(p.channel_closed_fraction, (b,))
+    out[o.channel_closure_hours] = 24.0 * per_session(traj, open_area, fraction, relative=True)
+    return {str(k): v for k, v in out.items()}
 
 
 def compute_observables(
     traj: Trajectory, severity: Severity | str, params: OutcomeParameters | None = None
 ) -> dict[str, FloatArray]:
-    """Every observable of DESIGN.md as a ``(patients, days)`` array."""
-    p = params or OutcomeParameters.from_data()
-    sev = Severity(severity)
-    f_sev = p.depth_factor(sev)
-    out: dict[str, FloatArray] = {}
-
-    kerat, kerat0 = _layer_value(traj, VE, [S.keratinocytes])
-    out[Observable.epidermal_thickness_change_pct] = change_pct(kerat, kerat0)
-
-    collagen = _dermal_mass(traj, [S.collagen_I, S.collagen_III])
-    out[Observable.dermal_collagen_change_pct] = change_pct(*collagen)
-    out[Observable.dermal_thickness_change_pct] = out[Observable.dermal_collagen_change_pct]
-    col1 = _dermal_mass(traj, [S.collagen_I])
-    col3 = _dermal_mass(traj, [S.collagen_III])
-    out[Observable.collagen_I_change_pct] = change_pct(*col1)
-    out[Observable.collagen_III_change_pct] = change_pct(*col3)
-    papillary = _layer_value(traj, PD, [S.collagen_I, S.collagen_III])
-    out[Observable.papillary_collagen_change_pct] = change_pct(*papillary)
-
-    elastin = _dermal_mass(traj, [S.tropoelastin, S.elastin_old])
-    tropo = _dermal_mass(traj, [S.tropoelastin])
-    out[Observable.total_elastin_change_pct] = change_pct(*elastin)
-    out[Observable.tropoelastin_change_pct] = change_pct(*tropo)
-    out[Observable.elasticity_change_pct] = (
-        p.elasticity_weight_collagen_I * out[Observable.collagen_I_change_pct]
-        + p.elasticity_weight_tropoelastin * out[Observable.tropoelastin_change_pct]
-    )
-    share = col1[0] / collagen[0]
-    share0 = col1[1] / collagen[1]
-    out[Observable.dermal_density_change_pct] = change_pct(share, share0)
-
-    fill = -p.scar_fill_gain / f_sev
-    out[Observable.scar_depth_change_pct] = np.maximum(
-        fill * out[Observable.dermal_thickness_change_pct], -100.0
-    )
-    score = np.maximum(
-        -p.scar_score_gain / f_sev * out[Observable.papillary_collagen_change_pct], -100.0
-    )
-    out[Observable.scar_score_change_pct] = score
-    grade_pct = np.maximum(
-        -p.scar_grade_gain / f_sev * out[Observable.papillary_collagen_change_pct], -100.0
-    )
-    grade0 = p.goodman_baron_grade[sev.value]
-    out[Observable.scar_grade_change] = np.maximum(grade0 * grade_pct / 100.0, 1.0 - grade0)
-    lemperle0 = p.lemperle_grade[sev.value]
-    wrinkle = np.maximum(fill * out[Observable.papillary_collagen_change_pct], -100.0)
-    out[Observable.wrinkle_grade_change] = lemperle0 * wrinkle / 100.0
-
-    melanin = _layer_value(traj, VE, [S.melanin])
-    out[Observable.melasma_index_change_pct] = change_pct(*melanin)
-
-    pigment = np.maximum.accumulate(traj.state[:, :, VE, S.pigment_response], axis=1)
-    with np.errstate(divide="ignore"):
-        z = np.log(np.maximum(pigment, 1e-300) / p.pih_threshold) / p.pih_log_sd
-    out[Observable.pih_incidence] = ndtr(z)
-
-    inflamed = _per_session(
-        traj,
-        traj.state[:, :, PD, S.cytokines],
-        lambda sig: np.full(sig.shape[0], p.erythema_inflammatory_fold),
-    )
-    flare = _flare_duration(traj, p.erythema_flare_time_constant_days, p.erythema_flare_threshold)
-    out[Observable.erythema_duration_days] = np.maximum(flare, inflamed)
-    open_area = traj.state[:, :, VE, S.open_channels]
-    closure = _per_session(traj, open_area, lambda sig: p.channel_closed_fraction * sig.max(axis=1))
-    out[Observable.channel_closure_hours] = 24.0 * closure
-    return {str(k): v for k, v in out.items()}
+    """:func:`observe` with the table's constants for ``severity`` (default: the packaged,
+    fitted table)."""
+    return observe(traj, (params or OutcomeParameters.from_data()).at(severity))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -86,6 +86,51 @@ class OutcomeParameters:
 
     def depth_factor(self, severity: Severity | str) -> float:
         return self.severity_depth_factor[Severity(severity).value]
+
+    def at(self, severity: Severity | str) -> ObservationParams:
+        """The constants for one baseline severity (what the formulas read)."""
+        sev = Severity(severity).value
+        return ObservationParams(
+            scar_fill_gain=self.scar_fill_gain,
+            scar_score_gain=self.scar_score_gain,
+            scar_grade_gain=self.scar_grade_gain,
+            depth_factor=self.depth_factor(sev),
+            goodman_baron_grade=self.goodman_baron_grade[sev],
+            lemperle_grade=self.lemperle_grade[sev],
+            elasticity_weight_collagen_I=self.elasticity_weight_collagen_I,
+            elasticity_weight_tropoelastin=self.elasticity_weight_tropoelastin,
+            erythema_flare_threshold=self.erythema_flare_threshold,
+            erythema_flare_time_constant_days=self.erythema_flare_time_constant_days,
+            erythema_inflammatory_fold=self.erythema_inflammatory_fold,
+            channel_closed_fraction=self.channel_closed_fraction,
+            pih_threshold=self.pih_threshold,
+            pih_log_sd=self.pih_log_sd,
+        )
+
+
+class ObservationParams(NamedTuple):
+    """:class:`OutcomeParameters` resolved for one baseline severity: the formulas' input.
+
+    Same names; the severity-dependent entries become ``depth_factor``
+    (``f_sev``), ``goodman_baron_grade`` and ``lemperle_grade`` (``G_0``). The
+    values are floats (NumPy path) or JAX scalars (a pytree: calibration traces
+    and differentiates them, one compiled map for every severity).
+    """
+
+    scar_fill_gain: Any
+    scar_score_gain: Any
+    scar_grade_gain: Any
+    depth_factor: Any
+    goodman_baron_grade: Any
+    lemperle_grade: Any
+    elasticity_weight_collagen_I: Any
+    elasticity_weight_tropoelastin: Any
+    erythema_flare_threshold: Any
+    erythema_flare_time_constant_days: Any
+    erythema_inflammatory_fold: Any
+    channel_closed_fraction: Any
+    pih_threshold: Any
+    pih_log_sd: Any
 
 
 def calibratable() -> list[tuple[str, float, float]]:

@@ -1,13 +1,21 @@
-"""A simulated course as plain arrays: what the observation models read."""
+"""A simulated course as plain arrays: what the observation models read.
+
+One type for both array libraries: the fields are NumPy arrays (``simulate``,
+``study run``, ``cohort``) or JAX arrays and tracers (calibration, inside
+``jit``); :func:`needlesim.outcomes.observe` computes the same formulas on either.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+Arr = Any
+"""A NumPy or JAX float array (loose, so that one code path serves both)."""
 
 
 @dataclass(frozen=True)
@@ -17,14 +25,15 @@ class Trajectory:
     ``state[b, t, layer, species]`` in the layout of :mod:`needlesim.biology.state`;
     ``baseline[b, layer, species]`` is the state just before the first session;
     ``thickness_um[b, layer]`` the patient's layer thicknesses; ``session_days``
-    the (shared) session days, counted from the first session.
+    the (shared, sorted) session days, counted from the first session. Sessions
+    after the last saved day are inert (calibration pads with them).
     """
 
-    days: FloatArray
-    state: FloatArray
-    baseline: FloatArray
-    thickness_um: FloatArray
-    session_days: FloatArray
+    days: Arr
+    state: Arr
+    baseline: Arr
+    thickness_um: Arr
+    session_days: Arr
 
     def __post_init__(self) -> None:
         b, t = self.state.shape[:2]
@@ -39,10 +48,11 @@ class Trajectory:
     def n_patients(self) -> int:
         return int(self.state.shape[0])
 
-    def at_days(self, days: FloatArray) -> FloatArray:
-        """Indices of the saved times nearest to ``days``."""
-        idx = np.searchsorted(self.days, days)
-        idx = np.clip(idx, 0, self.days.size - 1)
-        left = np.clip(idx - 1, 0, self.days.size - 1)
-        nearer_left = np.abs(self.days[left] - days) < np.abs(self.days[idx] - days)
+    def at_days(self, days: FloatArray) -> NDArray[np.intp]:
+        """Indices of the saved times nearest to ``days`` (NumPy)."""
+        saved = np.asarray(self.days)
+        idx = np.searchsorted(saved, days)
+        idx = np.clip(idx, 0, saved.size - 1)
+        left = np.clip(idx - 1, 0, saved.size - 1)
+        nearer_left = np.abs(saved[left] - days) < np.abs(saved[idx] - days)
         return np.where(nearer_left, left, idx)
