@@ -91,4 +91,9 @@ def test_study_run_and_cohort_give_the_same_patients(tmp_path: Path) -> None:
     b = at_day.sort_values("patient_id")[["patient_id", name]].reset_index(drop=True)
     assert a["patient_id"].tolist() == list(range(STUDY.population.n))
     assert len(set(a[name].round(9))) > 1  # the patients differ
-    np.testing.assert_allclose(b[name].to_numpy(), a[name].to_numpy(), rtol=1e-9, atol=1e-12)
+    # the same patients (model seeds included); values equal to the ODE solver's
+    # accuracy (the two runs ask for different output days, so the adaptive steps
+    # differ; different patients differ by percents)
+    seeds = at_day.sort_values("patient_id")["seed"].to_numpy()
+    np.testing.assert_array_equal(seeds, patient_table(STUDY)["seed"].to_numpy())
+    np.testing.assert_allclose(b[name].to_numpy(), a[name].to_numpy(), rtol=1e-7)
