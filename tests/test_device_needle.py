@@ -101,3 +101,43 @@ def test_from_device_reads_the_configured_needle() -> None:
     assert needle.vertical_reach_um == pytest.approx(770.0 * math.cos(math.radians(15)))
     pen = NeedleGeometry.from_device(PenDevice(needle_taper_length_um=200.0))
     assert pen.taper_um == 200.0 and pen.tilt_deg == 0.0
+
+
+@pytest.mark.parametrize("tilt", [0.0, 15.0, 30.0])
+def test_rasterised_track_holds_the_summary_volume(tilt: float) -> None:
+    """One geometry: the solid of ``track_mask`` (used to rasterise channels on the
+    patch) holds, slab by slab, the volume ``track_volume_um3`` gives the summary."""
+    from needlesim.device.needle import track_mask
+
+    needle = NeedleGeometry(
+        length_um=1000.0,
+        base_diameter_um=200.0,
+        tip_radius_um=4.0,
+        taper_length_um=600.0,
+        tilt_deg=tilt,
+    )
+    depth = 700.0
+    h = 2.0  # um; midpoints of a fine grid around the track
+    x = np.arange(-160.0, depth * math.tan(math.radians(tilt)) + 160.0, h) + h / 2
+    y = np.arange(-120.0, 120.0, h) + h / 2
+    for top, bottom in ((0.0, 100.0), (100.0, 400.0), (400.0, 700.0), (0.0, 700.0)):
+        z = np.arange(top, bottom, h) + h / 2
+        inside = track_mask(
+            x[:, None, None],
+            y[None, :, None],
+            z[None, None, :],
+            depth,
+            needle.radius_um,
+            tilt_deg=tilt,
+        )
+        volume = inside.sum() * h**3
+        expected = float(needle.track_volume_um3(depth, top, bottom))
+        assert volume == pytest.approx(expected, rel=0.03), (top, bottom)
+    # tilt moves the tip sideways: nothing lies beyond the tilted tip's reach
+    z = np.array([depth - h / 2])
+    tip_x = depth * math.tan(math.radians(tilt))
+    near = track_mask(np.array([tip_x]), np.array([0.0]), z, depth, needle.radius_um, tilt_deg=tilt)
+    far = track_mask(
+        np.array([tip_x + 30.0]), np.array([0.0]), z, depth, needle.radius_um, tilt_deg=tilt
+    )
+    assert near.all() and not far.any()

@@ -61,20 +61,24 @@ def test_channel_volume_matches_the_cone() -> None:
     assert damage[:, :, grid.depth_index(depth) + 1 :].max() == 0.0
 
 
-def test_channel_profile_can_follow_any_needle_shape() -> None:
-    """E.g. ``NeedleGeometry.diameter_um`` of the device model: a cone with a blunt tip."""
+@pytest.mark.parametrize("tilt", [0.0, 20.0])
+def test_channels_follow_the_device_needle(tilt: float) -> None:
+    """With the device's needle (a cone with a blunt tip, tilted) the rasterised channel
+    holds the track volume of the device model (:meth:`NeedleGeometry.track_volume_um3`)."""
+    from needlesim.device import NeedleGeometry
 
-    def diameter(s: np.ndarray) -> np.ndarray:
-        return np.maximum(10.0, 250.0 * np.minimum(s, 500.0) / 500.0)
-
+    needle = NeedleGeometry(
+        length_um=500.0, base_diameter_um=250.0, tip_radius_um=5.0, tilt_deg=tilt
+    )
     grid = PatchGrid.uniform((40, 40, 30), 5.0)
     depth = 140.0
-    damage = channel_damage(
-        grid, [100.0], [100.0], [depth], [250.0], samples=4, diameter_from_tip=diameter
-    )
-    s = np.linspace(0.0, depth, 20001)
-    expected = np.trapezoid(np.pi * diameter(s) ** 2 / 4.0, s)
+    damage = channel_damage(grid, [60.0], [100.0], [depth], [0.0], samples=4, needle=needle)
+    expected = float(needle.track_volume_um3(depth, 0.0, depth))
     assert damage.sum() * grid.voxel_volume_um3 == pytest.approx(expected, rel=0.05)
+    # a tilted track leans towards +x: its deepest voxels lie off the entry column
+    deep = damage[:, :, grid.depth_index(depth - 10.0)]
+    x_tip = (np.argwhere(deep > 0)[:, 0].mean() + 0.5) * 5.0
+    assert x_tip == pytest.approx(60.0 + depth * np.tan(np.radians(tilt)), abs=5.0)
 
 
 def test_channel_margin_widens_the_damage() -> None:

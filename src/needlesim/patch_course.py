@@ -178,8 +178,8 @@ def simulate_patch_course(
             grid,
             cast(PunctureLike, dev.punctures),
             params,
-            needle.diameter_um,
-            layer_fraction=dev.summary.injured_fraction_array(),
+            needle,
+            bleeding_fraction=dev.summary.bleeding_fraction,
         )
         sessions.append(Session(float(day), damage))
     if not has_sessions:

@@ -85,20 +85,38 @@ def channel_coverage(injury: SessionInjury) -> Arr:
     return -xp.expm1(-injury.channel_density_per_cm2 / _UM2_PER_CM2 * area)
 
 
+def injury_jump(y: Arr, v: Arr, w: Arr, a: Arr, b: Arr, present: Arr, p: Parameters) -> Arr:
+    """The session jump of state ``y[..., N_SPECIES]``, written once for both levels.
+
+    ``v``: injured (track) volume fraction, ``w``: damage-signal volume fraction
+    (``A_D v`` on the layered level), ``a``: opened surface fraction, ``b``:
+    bleeding fraction (all broadcast against ``y[..., 0]``); ``present``: the
+    :data:`PRESENCE` rows of the compartments (``[..., N_SPECIES]``)::
+
+        D+ = D + w,  P+ = P + A_P b v,  Cap+ = Cap (1 - min(c_cut v, 1)),  O+ = O + a - O a
+
+    each where the species is present. ``apply_injury`` (layered) and the patch's
+    voxel jump (:func:`needlesim.patch.healing.healing_injury`) both call this.
+    """
+    xp = namespace(y, v)
+    o = y[..., S.open_channels]
+    cut = xp.minimum(p.capillary_cut_fraction * v, 1.0)
+    delta = {
+        S.damage: w * present[..., S.damage],
+        S.clot: p.clot_amplification * b * v * present[..., S.clot],
+        S.open_channels: (a - o * a) * present[..., S.open_channels],
+        S.capillaries: -y[..., S.capillaries] * cut,
+    }
+    columns = [y[..., s] + delta[s] if s in delta else y[..., s] for s in S]
+    return xp.stack(columns, axis=-1)
+
+
 def apply_injury(y: Arr, injury: SessionInjury, p: Parameters) -> Arr:
-    """The state just after a session: ``y[..., 5, N_SPECIES]`` jumped by ``injury``."""
+    """The state just after a session: ``y[..., 5, N_SPECIES]`` jumped by ``injury``
+    (:func:`injury_jump` with ``w = A_D v_l`` and the session's ``a`` and ``b``)."""
     xp = namespace(y, injury.injured_fraction)
     present = xp.asarray(PRESENCE, dtype=xp.float64)
     v = injury.injured_fraction
     bleed = injury.bleeding_fraction[..., None]
     a = channel_coverage(injury)[..., None]
-    o = y[..., S.open_channels]
-    cut = xp.minimum(p.capillary_cut_fraction * v, 1.0)
-    delta = {
-        S.damage: p.damage_amplification * v * present[:, S.damage],
-        S.clot: p.clot_amplification * bleed * v * present[:, S.clot],
-        S.open_channels: (a - o * a) * present[:, S.open_channels],
-        S.capillaries: -y[..., S.capillaries] * cut,
-    }
-    columns = [y[..., s] + delta[s] if s in delta else y[..., s] for s in S]
-    return xp.stack(columns, axis=-1)
+    return injury_jump(y, v, p.damage_amplification * v, a, bleed, present, p)

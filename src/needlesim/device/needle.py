@@ -18,11 +18,24 @@ A needle tilted by ``theta`` from the skin normal whose tip is at depth ``d``
 crosses depth ``z <= d`` at ``s = (d - z) / cos(theta)``; a horizontal slice of
 the track has area ``pi d(s)^2 / (4 cos theta)``, so the tissue volume between
 two depths equals the axial volume between the matching ``s`` (``dz = cos * ds``).
+
+The same track as a solid (:func:`track_mask`, for voxel rasterisation): the
+needle enters at the surface point ``(0, 0, 0)`` tilted in the x-z plane (axis
+``u = (sin theta, 0, cos theta)``, the direction of motion of a roller; the
+device model gives no azimuth, so one is chosen), its tip at
+``T = (d tan theta, 0, d)``. A point ``p`` (``z`` down) has axial distance
+``s = (T - p) . u`` above the tip and distance ``q = |p - T + s u|`` from the
+axis; it is inside when ``z >= 0`` and ``0 <= s`` and ``q <= d(s) / 2``.
+Dilated by a margin ``m``: ``q <= d(s) / 2 + m``, plus a ball of radius ``m``
+around the tip. Its horizontal slice at depth ``z`` has the area
+``pi d(s)^2 / (4 cos theta)`` used by :meth:`NeedleGeometry.track_volume_um3`
+(up to the variation of ``d`` across the slice).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,3 +126,39 @@ class NeedleGeometry:
         bottom = np.clip(np.asarray(bottom_um, dtype=np.float64), 0.0, d)
         c = self.cos_tilt
         return self.volume_um3((d - bottom) / c, (d - top) / c)
+
+    def radius_um(self, s_um: ArrayLike) -> FloatArray:
+        """``d(s) / 2``: the profile :func:`track_mask` takes."""
+        return 0.5 * self.diameter_um(s_um)
+
+    def axial_length_um(self, depth_um: float) -> float:
+        """``d / cos(theta)``: length of needle inside the skin when the tip is at ``d``."""
+        return float(depth_um) / self.cos_tilt
+
+
+def track_mask(
+    dx_um: ArrayLike,
+    dy_um: ArrayLike,
+    z_um: ArrayLike,
+    depth_um: float,
+    radius_at: Callable[[FloatArray], FloatArray],
+    *,
+    tilt_deg: float = 0.0,
+    margin_um: float = 0.0,
+) -> NDArray[np.bool_]:
+    """Points ``(dx, dy, z)`` (um from the entry point; ``z`` depth) inside the track
+    of a needle with radius profile ``radius_at(s)`` whose tip is at ``depth_um``,
+    tilted by ``tilt_deg`` in the x-z plane, dilated by ``margin_um`` (module doc).
+    The arguments broadcast against each other."""
+    theta = math.radians(tilt_deg)
+    sin, cos = math.sin(theta), math.cos(theta)
+    px = np.asarray(dx_um, dtype=np.float64) - depth_um * math.tan(theta)
+    py = np.asarray(dy_um, dtype=np.float64)
+    pz = np.asarray(z_um, dtype=np.float64) - depth_um  # p - T
+    s = -(px * sin + pz * cos)
+    q2 = (px + s * sin) ** 2 + py**2 + (pz + s * cos) ** 2
+    reach = np.asarray(radius_at(np.maximum(s, 0.0)), dtype=np.float64) + margin_um
+    shaft = (s >= 0.0) & (q2 <= reach**2)
+    cap = px**2 + py**2 + pz**2 <= margin_um**2
+    inside: NDArray[np.bool_] = (np.asarray(z_um) >= 0.0) & (shaft | cap)
+    return inside

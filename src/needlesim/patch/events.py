@@ -1,13 +1,15 @@
 """Sessions: the injury of needle channels stamped onto the grid.
 
-A channel is the track of a needle whose tip reached depth ``d`` and whose
-diameter at the surface is ``D0``: a cone with its apex at the tip,
+A channel is the track of a needle: the one solid of
+:func:`needlesim.device.needle.track_mask` (tilted body of revolution, optionally
+dilated by a damage margin ``m``: tissue injured around the track, with a ball
+of radius ``m`` around the tip). Its profile is the needle's,
+:meth:`needlesim.device.NeedleGeometry.radius_um` with its tilt, when a needle is
+given; otherwise a vertical cone with its apex at the tip (test problems),
 
     r(z) = (D0 / 2) (1 - z / d),    0 <= z <= d,
 
-optionally dilated by a damage margin ``m`` (tissue injured around the track):
-``r_m(z) = r(z) + m`` down to the tip and a hemispherical cap of radius ``m``
-below it. Tilt is ignored (the channel is vertical).
+for a tip at depth ``d`` and surface diameter ``D0``.
 
 The damage of a voxel is the fraction of its volume inside a channel,
 estimated on ``s^3`` sub-points per voxel (midpoint rule, ``s = 3`` by
@@ -31,6 +33,7 @@ from typing import Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
+from ..device.needle import NeedleGeometry, track_mask
 from .grid import PatchGrid
 
 FloatArray = NDArray[np.float64]
@@ -84,7 +87,7 @@ def channel_damage(
     *,
     margin_um: float | FloatArray = 0.0,
     samples: int = 3,
-    diameter_from_tip: Callable[[FloatArray], FloatArray] | None = None,
+    needle: NeedleGeometry | None = None,
     radius_scale: float = 1.0,
     combine: Literal["union", "sum"] = "union",
 ) -> FloatArray:
@@ -100,11 +103,9 @@ def channel_damage(
     ``"sum"`` gives ``sum d_i`` (each channel counted, as the device model's
     injured volume fraction counts overlapping tracks; may exceed 1).
 
-    ``diameter_from_tip(s)`` replaces the cone by any profile: the channel
-    diameter at distance ``s = d - z`` above the tip (for example
-    :meth:`needlesim.device.NeedleGeometry.diameter_um`, so that the injured
-    volume per layer matches the device model's); ``surface_diameter_um`` then
-    only bounds the search box (pass the largest diameter)."""
+    ``needle`` replaces the cone by the needle's track (its profile and tilt, the
+    geometry of the device model's injured volumes); ``surface_diameter_um`` is
+    then not used."""
     x = np.asarray(x_um, dtype=np.float64).ravel()
     y = np.asarray(y_um, dtype=np.float64).ravel()
     d = np.asarray(depth_um, dtype=np.float64).ravel()
@@ -126,13 +127,16 @@ def channel_damage(
     survive = np.ones(grid.shape)
     total = np.zeros(grid.shape)
     offsets = (np.arange(samples) + 0.5) / samples  # sub-point positions in a voxel
+    tilt = needle.tilt_deg if needle is not None else 0.0
+    tan = math.tan(math.radians(tilt))
     for xi, yi, di, dia, margin in zip(x % lx, y % ly, d, diam, margins, strict=True):
         if di <= 0.0:
             continue
-        r0 = 0.5 * dia * radius_scale
-        reach = r0 + margin
+        radius_at = _profile(needle, di, dia, radius_scale)
+        top = needle.axial_length_um(di) if needle is not None else di
+        reach = (float(radius_at(np.asarray(top))) + margin) / math.cos(math.radians(tilt))
         bottom = di + margin
-        ix = np.arange(math.floor((xi - reach) / hx), math.floor((xi + reach) / hx) + 1)
+        ix = np.arange(math.floor((xi - reach) / hx), math.floor((xi + di * tan + reach) / hx) + 1)
         iy = np.arange(math.floor((yi - reach) / hy), math.floor((yi + reach) / hy) + 1)
         iz = np.arange(0, min(nz, math.floor(bottom / hz) + 1))
         if iz.size == 0:
@@ -140,20 +144,15 @@ def channel_damage(
         px = ((ix[:, None] + offsets[None, :]) * hx - xi).ravel()
         py = ((iy[:, None] + offsets[None, :]) * hy - yi).ravel()
         pz = ((iz[:, None] + offsets[None, :]) * hz).ravel()
-        rho2 = px[:, None] ** 2 + py[None, :] ** 2  # (sx, sy)
-        if diameter_from_tip is None:
-            profile = r0 * np.maximum(1.0 - pz / di, 0.0)
-        else:
-            profile = (
-                0.5
-                * radius_scale
-                * np.asarray(diameter_from_tip(np.maximum(di - pz, 0.0)), dtype=float)
-            )
-        radius = np.where(pz <= di, profile + margin, 0.0)
-        below = np.maximum(pz - di, 0.0)
-        cap = np.where(pz > di, np.sqrt(np.maximum(margin**2 - below**2, 0.0)), 0.0)
-        radius = np.maximum(radius, cap)
-        inside = rho2[:, :, None] <= radius[None, None, :] ** 2
+        inside = track_mask(
+            px[:, None, None],
+            py[None, :, None],
+            pz[None, None, :],
+            di,
+            radius_at,
+            tilt_deg=tilt,
+            margin_um=float(margin),
+        )
         frac = inside.reshape(ix.size, samples, iy.size, samples, iz.size, samples).mean(
             axis=(1, 3, 5)
         )
@@ -176,6 +175,16 @@ def channel_damage(
     return total if combine == "sum" else 1.0 - survive
 
 
+def _profile(
+    needle: NeedleGeometry | None, depth_um: float, surface_diameter_um: float, scale: float
+) -> Callable[[FloatArray], FloatArray]:
+    """The radius at axial distance ``s`` above the tip: the needle's, or the cone's."""
+    if needle is not None:
+        return lambda s: scale * needle.radius_um(s)
+    r0 = 0.5 * surface_diameter_um * scale
+    return lambda s: r0 * np.clip(s / depth_um, 0.0, 1.0)
+
+
 def damage_from_punctures(
     grid: PatchGrid,
     punctures: PunctureLike,
@@ -183,7 +192,7 @@ def damage_from_punctures(
     origin_um: tuple[float, float] = (0.0, 0.0),
     margin_um: float | FloatArray = 0.0,
     samples: int = 3,
-    diameter_from_tip: Callable[[FloatArray], FloatArray] | None = None,
+    needle: NeedleGeometry | None = None,
     radius_scale: float = 1.0,
     combine: Literal["union", "sum"] = "union",
 ) -> FloatArray:
@@ -207,7 +216,7 @@ def damage_from_punctures(
         diameter,
         margin_um=margin,
         samples=samples,
-        diameter_from_tip=diameter_from_tip,
+        needle=needle,
         radius_scale=radius_scale,
         combine=combine,
     )
@@ -242,40 +251,37 @@ def dilation_margin_um(
     depth_um: FloatArray,
     surface_diameter_um: FloatArray,
     factor: float,
-    diameter_from_tip: Callable[[FloatArray], FloatArray] | None = None,
+    needle: NeedleGeometry | None = None,
     *,
     points: int = 256,
 ) -> FloatArray:
-    """The margin ``m`` per channel whose dilated channel (radius ``r(z) + m`` down to
-    the tip, a hemispherical cap of radius ``m`` below it; nothing above the
-    surface) holds ``factor`` times the channel's volume:
+    """The margin ``m`` per channel whose dilated channel (radius ``r(s) + m`` from
+    the tip up to the surface, a ball of radius ``m`` around the tip) holds
+    ``factor`` times the channel's volume, in the channel's axial coordinate ``s``
+    over its length ``l`` in the skin (``d / cos theta``):
 
-        pi int_0^d (r + m)^2 dz + (2/3) pi m^3 = factor pi int_0^d r^2 dz,
+        pi int_0^l (r + m)^2 ds + (2/3) pi m^3 = factor pi int_0^l r^2 ds,
 
     a cubic in ``m`` with one positive root for ``factor > 1`` (0 for ``factor <= 1``
-    or channels of no volume). ``r(z)`` is the cone of :func:`channel_damage` or
-    ``diameter_from_tip(d - z) / 2``; the integrals by the midpoint rule on
-    ``points`` depths."""
+    or channels of no volume). ``r(s)`` is the cone of :func:`channel_damage` or
+    ``needle``'s profile; the integrals by the midpoint rule on ``points`` depths."""
     d = np.atleast_1d(np.asarray(depth_um, dtype=np.float64))
     dia = np.broadcast_to(np.asarray(surface_diameter_um, dtype=np.float64), d.shape)
     out = np.zeros(d.shape)
     if factor <= 1.0:
         return out
-    u = (np.arange(points) + 0.5) / points  # fraction of the depth, midpoints
+    u = (np.arange(points) + 0.5) / points  # fraction of the length, midpoints
     for i, (di, d0) in enumerate(zip(d, dia, strict=True)):
         if di <= 0.0:
             continue
-        z = u * di
-        if diameter_from_tip is None:
-            r = 0.5 * d0 * (1.0 - z / di)
-        else:
-            r = 0.5 * np.asarray(diameter_from_tip(di - z), dtype=np.float64)
-        i1 = float(r.mean() * di)  # int r dz
-        i2 = float((r * r).mean() * di)  # int r^2 dz
+        length = needle.axial_length_um(di) if needle is not None else float(di)
+        r = np.asarray(_profile(needle, di, d0, 1.0)(u * length), dtype=np.float64)
+        i1 = float(r.mean() * length)  # int r ds
+        i2 = float((r * r).mean() * length)  # int r^2 ds
         if i2 <= 0.0:
             continue
-        # (2/3) m^3 + d m^2 + 2 I1 m - (factor - 1) I2 = 0
-        roots = np.roots([2.0 / 3.0, di, 2.0 * i1, -(factor - 1.0) * i2])
+        # (2/3) m^3 + l m^2 + 2 I1 m - (factor - 1) I2 = 0
+        roots = np.roots([2.0 / 3.0, length, 2.0 * i1, -(factor - 1.0) * i2])
         real = roots[np.abs(roots.imag) < 1e-9 * max(1.0, float(np.abs(roots).max()))].real
         out[i] = float(real[real > 0].max())
     return out

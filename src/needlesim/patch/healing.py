@@ -19,13 +19,14 @@ species of :data:`needlesim.biology.SPECIES` in the same units. Transport:
 * everything else (matrix, resident and immune cells, wound indices) stays
   where it is (``D = 0``).
 
-Injury per voxel (:func:`healing_damage`, :func:`healing_injury`): the layered
-jump (:func:`needlesim.biology.apply_injury`) with three fields of the
-session's punctures in place of the layer's injured fraction ``v_l``: the
-track volume fraction (clot, capillaries), the signalling volume (damage;
+Injury per voxel (:func:`healing_damage`, :func:`healing_injury`): the one
+session jump of both levels (:func:`needlesim.biology.injury.injury_jump`) with
+fields of the session's punctures in place of the layer's injured fraction
+``v_l``: the track volume fraction (clot, capillaries; the tracks are the
+device model's needle geometry with its tilt), the signalling volume (damage;
 ``A_D`` times the track volume around each track, since ``A_D`` amplifies the
-volume that damage signals reach) and the opened footprint (open channels);
-see :func:`healing_damage`.
+volume that damage signals reach), the opened footprint (open channels) and
+the session's bleeding fraction (clot); see :func:`healing_damage`.
 
 Initial state: the layered rest state :func:`needlesim.biology.baseline_state`
 of the patient, row by row according to each voxel's layer.
@@ -46,7 +47,6 @@ Assumptions (documented in ``docs/patch.md``):
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -70,7 +70,9 @@ from ..biology import (
     compartments,
     linear_loss_rates,
 )
+from ..biology.injury import injury_jump
 from ..biology.kinetics import RATES
+from ..device.needle import NeedleGeometry
 from .events import PunctureLike, damage_from_punctures, dilation_margin_um, surface_opening
 from .grid import N_LAYERS, PatchGrid
 from .model import Chemotaxis, PatchModel, ReactionContext
@@ -84,8 +86,6 @@ FIBROBLAST_CHEMOTAXIS_CHI = 4.0e3
 """Chemotactic sensitivity of fibroblasts to PDGF (um^2/day per fold). An assumption."""
 
 _CHEMOTAXIS_LAYERS = (Layer.papillary_dermis, Layer.reticular_dermis, Layer.hypodermis)
-_DERMAL = np.zeros(N_LAYERS)
-_DERMAL[[Layer.papillary_dermis, Layer.reticular_dermis, Layer.hypodermis]] = 1.0
 
 ATOL_DEFAULT = 1e-6
 """Absolute tolerance of every species (all are O(1) in their units)."""
@@ -123,88 +123,83 @@ def healing_reaction(y: jax.Array, params: HealingParams, ctx: ReactionContext) 
     return jnp.where(jnp.asarray(PRESENCE)[ctx.layer], rates, 0.0)
 
 
-INJURY_FIELDS = ("dose", "signal", "opening")
+INJURY_FIELDS = ("dose", "signal", "opening", "bleeding")
 """The fields of a session's damage (:func:`healing_damage`), in this order."""
 
 
 def healing_injury(
     y: jax.Array, damage: jax.Array, params: HealingParams, ctx: ReactionContext
 ) -> jax.Array:
-    """The layered session jump of one voxel.
+    """The layered session jump of one voxel (:func:`needlesim.biology.injury.injury_jump`).
 
-    ``damage`` holds the voxel's :data:`INJURY_FIELDS` (shape ``(3,)``, see
+    ``damage`` holds the voxel's :data:`INJURY_FIELDS` (shape ``(4,)``, see
     :func:`healing_damage`): the track volume fraction ``v`` (``dose``), the
     signalling-volume fraction ``w`` (``signal``, in place of the layered
-    ``A_D v``) and the opened footprint fraction ``a`` (``opening``)::
+    ``A_D v``), the opened footprint fraction ``a`` (``opening``) and the
+    session's bleeding fraction ``b`` (``bleeding``)::
 
-        D += w,   P += A_P v (below the dermo-epidermal junction),
-        Cap *= 1 - min(c_cut v, 1),   O += a - O a.
+        D += w,   P += A_P b v,   Cap *= 1 - min(c_cut v, 1),   O += a - O a
 
-    A scalar ``damage`` ``d`` stands for ``(d, A_D d, d)``: a voxel injured with
-    the layered jump of a layer whose injured fraction is ``d``.
+    (each where the species is present in the voxel's layer; the clot only below
+    the dermo-epidermal junction). A scalar ``damage`` ``d`` stands for
+    ``(d, A_D d, d, 1)``: a voxel injured with the layered jump of a layer whose
+    injured fraction is ``d``, every channel bleeding.
     """
     p = params.p
     present = jnp.asarray(PRESENCE, dtype=y.dtype)[ctx.layer]
-    dermal = jnp.asarray(_DERMAL, dtype=y.dtype)[ctx.layer]
     if jnp.ndim(damage) == 0:
-        v, w, a = damage, p.damage_amplification * damage, damage
+        v, w, a, b = damage, p.damage_amplification * damage, damage, jnp.ones_like(damage)
     else:
-        v, w, a = damage[0], damage[1], damage[2]
-    o = y[S.open_channels]
-    cut = jnp.minimum(p.capillary_cut_fraction * v, 1.0)
-    y = y.at[S.damage].add(w * present[S.damage])
-    y = y.at[S.clot].add(p.clot_amplification * dermal * v * present[S.clot])
-    y = y.at[S.open_channels].add((a - o * a) * present[S.open_channels])
-    return y.at[S.capillaries].add(-y[S.capillaries] * cut)
+        v, w, a, b = damage[0], damage[1], damage[2], damage[3]
+    return injury_jump(y, v, w, a, b, present, p)
 
 
 def healing_damage(
     grid: PatchGrid,
     punctures: PunctureLike,
     p: Parameters,
-    diameter_from_tip: Callable[[FloatArray], FloatArray] | None = None,
+    needle: NeedleGeometry | None = None,
     *,
-    layer_fraction: FloatArray | None = None,
+    bleeding_fraction: float = 1.0,
     samples: int = 3,
 ) -> FloatArray:
-    """The :data:`INJURY_FIELDS` of one session's punctures, ``(3, nx, ny, nz)``.
+    """The :data:`INJURY_FIELDS` of one session's punctures, ``(4, nx, ny, nz)``.
+
+    Channels are the tracks of ``needle`` (profile and tilt: the geometry of the
+    device model, :func:`needlesim.device.needle.track_mask`; ``None``: cones of
+    the punctures' surface diameters).
 
     * ``dose``: the track volume fraction of each voxel, overlapping channels
       summed (as the device model sums track volumes into the layer's injured
-      fraction ``v_l``), so its layer mean is ``v_l``;
+      fraction ``v_l``), so its mean over a layer approaches ``v_l`` as the
+      voxels shrink (a voxel runs the kinetics of the layer holding its centre,
+      so each grid layer's boundaries lie up to half a voxel from the skin's);
     * ``signal``: the damage signal. The ``layered`` level raises damage by
       ``A_D v_l``: the signalling volume (DAMPs, ATP, H2O2 reach cells beyond
       the track) is ``A_D`` times the track volume, mixed over the layer. On
-      the patch that volume is placed around each track: the track widened
-      laterally by ``sqrt(A_D)`` at every depth (``A_D`` times its cross-section),
-      intensity 1 inside, overlaps summed. Its layer mean is ``A_D v_l``, the
-      layered jump; where channels are dense the regions overlap and the field
-      approaches the layered value, where they are sparse the signal stays near
-      the channels;
+      the patch that volume is placed around each track: the track dilated by
+      a margin (:func:`dilation_margin_um`) that makes its volume ``A_D`` times
+      the track's, intensity 1 inside, overlaps summed, then scaled in each
+      grid layer so that its layer mean is ``A_D`` times the dose's (the
+      layered ``w = A_D v`` per layer: the dilation gives the signal its shape,
+      not its amount; a uniform margin would otherwise move signal from the thin
+      top layers into the layers below the tips). Where channels are dense the
+      regions overlap and the field approaches the layered value, where they
+      are sparse the signal stays near the channels;
     * ``opening``: the fraction of the voxel's footprint inside a channel
       opening (union over channels; its mean is the surface coverage ``a`` of
-      the layered jump), used in the stratum corneum and viable epidermis.
-
-    ``layer_fraction`` (the device summary's injured volume fraction ``v_l`` of
-    the 5 layers): ``dose`` and ``signal`` are rescaled in each layer of the
-    grid so that their layer means are exactly ``v_l`` and ``A_D v_l``. A voxel
-    runs the kinetics of the layer that holds its centre, so a layer boundary
-    moves by up to half a voxel and the track volume of that sliver (the most
-    injured part of a layer for conical channels) is counted in the wrong
-    layer; the rescaling gives each grid layer its own layer's injury, the
-    jump of the ``layered`` level, keeping the shape of the field. Layers
-    without voxels or without track volume on the grid are left as they are.
+      the layered jump), used in the stratum corneum and viable epidermis;
+    * ``bleeding``: the session's bleeding fraction ``b`` (the device summary's
+      fraction of channels reaching the dermal capillaries), uniform: the clot
+      jump is ``A_P b v`` as on the layered level.
     """
+    if not (np.isfinite(bleeding_fraction) and 0.0 <= bleeding_fraction <= 1.0):
+        raise ValueError(f"bleeding_fraction must lie in [0, 1], got {bleeding_fraction}")
     amplification = float(np.asarray(p.damage_amplification))
 
     def tracks(margin: float | FloatArray) -> FloatArray:
         return damage_from_punctures(
-            grid,
-            punctures,
-            diameter_from_tip=diameter_from_tip,
-            samples=samples,
-            margin_um=margin,
-            combine="sum",
+            grid, punctures, needle=needle, samples=samples, margin_um=margin, combine="sum"
         )
 
     dose = tracks(0.0)
@@ -212,21 +207,17 @@ def healing_damage(
         np.asarray(punctures.penetration_depth_um, dtype=np.float64),
         np.asarray(punctures.surface_diameter_um, dtype=np.float64),
         amplification,
-        diameter_from_tip,
+        needle,
     )
     signal = tracks(margins)
-    if layer_fraction is not None:
-        v = np.asarray(layer_fraction, dtype=np.float64)
-        if v.shape != (N_LAYERS,) or np.any(v < 0) or not np.all(np.isfinite(v)):
-            raise ValueError(f"layer_fraction needs {N_LAYERS} finite values >= 0, got {v}")
-        for layer in range(N_LAYERS):
-            k = grid.layer_of_z == layer
-            for field, target in ((dose, v[layer]), (signal, amplification * v[layer])):
-                mean = float(field[..., k].mean()) if k.any() else 0.0
-                if mean > 0.0:
-                    field[..., k] *= target / mean
+    for layer in range(N_LAYERS):
+        k = grid.layer_of_z == layer
+        mean = float(signal[..., k].mean()) if k.any() else 0.0
+        if mean > 0.0:
+            signal[..., k] *= amplification * float(dose[..., k].mean()) / mean
     opening = np.broadcast_to(surface_opening(grid, punctures)[:, :, None], grid.shape)
-    return np.stack([dose, signal, opening])
+    bleeding = np.full(grid.shape, float(bleeding_fraction))
+    return np.stack([dose, signal, opening, bleeding])
 
 
 def healing_diffusivities(p: Parameters) -> list[list[float]]:

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import Patient, Protocol, Sex
-from ..scale.batches import SEED_MAX
+from ..config import Patient, Protocol
 from ..scale.evaluator import OBSERVABLES, PATIENT_COLUMNS, BatchEvaluator, normalise_outcomes
+from ..studies.population import sample_patients
 from .downtime import downtime_days
 from .regions import DepthLimit
 from .targets import Target
@@ -120,21 +120,9 @@ class Prediction:
 
 
 def virtual_patients(patient: Patient, n: int, seed: int) -> pd.DataFrame:
-    """``n`` copies of ``patient`` (columns of the patient table), each with its own seed."""
-    seeds = np.random.SeedSequence(seed).generate_state(n, np.uint64) % np.uint64(SEED_MAX)
-    table = pd.DataFrame(
-        {
-            "patient_id": np.arange(n, dtype=np.int64),
-            "age_years": float(patient.age_years),
-            "female": patient.sex == Sex.female,
-            "fitzpatrick": int(patient.fitzpatrick),
-            "region": patient.region.value,
-            "indication": patient.indication.value,
-            "baseline_severity": patient.baseline_severity.value,
-            "seed": seeds.astype(np.int64),
-        }
-    )
-    return table.loc[:, list(PATIENT_COLUMNS)]
+    """``n`` copies of ``patient`` (columns of the patient table), each with its own model
+    seed: patients ``0 .. n-1`` of :func:`needlesim.studies.population.sample_patients`."""
+    return sample_patients(patient, seed, range(n)).loc[:, list(PATIENT_COLUMNS)]
 
 
 def _finite(value: float) -> float | None:

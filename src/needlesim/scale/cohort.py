@@ -14,7 +14,7 @@ Robustness:
 * a re-run into the same folder checks each existing part (readable, right
   batch, config hash and patients) and evaluates only what is missing;
 * results do not depend on the number of workers or the order of completion
-  (each batch's draws come from its own child seed).
+  (patient ``i``'s draws depend only on the study seed and ``i``).
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from ..config import AgeNormal, Protocol, Study
-from ..scale.batches import SEED_MAX
+from ..config import AgeNormal, Patient, Protocol, Sex, Study
 from ..scale.evaluator import PATIENT_COLUMNS, BatchEvaluator, normalise_outcomes
+from ..studies.population import sample_patients
 from .problem import ProblemSpec, as_ranges
 from .sobol import sobol_indices
 
@@ -29,25 +29,23 @@ def typical_patient(study: Study) -> pd.DataFrame:
     """One row: the study population's typical patient.
 
     Age: the mean (normal) or midpoint (uniform); sex: the majority (female on a
-    tie); Fitzpatrick type: the lower median of the listed types; seed: derived
-    from the study seed.
+    tie); Fitzpatrick type: the lower median of the listed types; model seed:
+    patient 0's under the study seed (:func:`needlesim.studies.population.sample_patients`).
     """
     pop = study.population
     age = pop.age_years
     age_years = age.mean if isinstance(age, AgeNormal) else (age.min + age.max) / 2.0
     types = sorted(pop.fitzpatrick)
-    seed = int(np.random.SeedSequence(study.simulation.seed).generate_state(2, np.uint64)[0])
-    row = {
-        "patient_id": 0,
-        "age_years": float(age_years),
-        "female": pop.sex_female_fraction >= 0.5,
-        "fitzpatrick": int(types[(len(types) - 1) // 2]),
-        "region": pop.region.value,
-        "indication": pop.indication.value,
-        "baseline_severity": pop.baseline_severity.value,
-        "seed": seed % SEED_MAX,
-    }
-    return pd.DataFrame([row]).loc[:, list(PATIENT_COLUMNS)]
+    patient = Patient(
+        age_years=float(age_years),
+        sex=Sex.female if pop.sex_female_fraction >= 0.5 else Sex.male,
+        fitzpatrick=int(types[(len(types) - 1) // 2]),
+        region=pop.region,
+        indication=pop.indication,
+        baseline_severity=pop.baseline_severity,
+    )
+    table = sample_patients(patient, study.simulation.seed, range(1))
+    return table.loc[:, list(PATIENT_COLUMNS)]
 
 
 @dataclass(frozen=True)

@@ -4,22 +4,22 @@
 """
 
 from .evaluate import default_days, evaluate_batch, individual_factors, variability
-from .population import Cohort, sample_cohort
-from .runner import Prediction, StudyResult, patient_table, run_study, wilson_interval
+from .population import model_seeds, patient_table, sample_patients
+from .runner import Prediction, StudyResult, run_study, wilson_interval
 from .validate import ValidationRow, rows, study_files, validate_folder
 
 __all__ = [
-    "Cohort",
     "Prediction",
     "StudyResult",
     "ValidationRow",
     "default_days",
     "evaluate_batch",
     "individual_factors",
+    "model_seeds",
     "patient_table",
     "rows",
     "run_study",
-    "sample_cohort",
+    "sample_patients",
     "study_files",
     "validate_folder",
     "variability",

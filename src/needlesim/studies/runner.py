@@ -1,5 +1,8 @@
 """Running a study: sample the virtual cohort, simulate it batched, reduce to statistics.
 
+The cohort is :func:`~.population.patient_table` (the one seeding rule shared
+with ``cohort``, so both give the same patient ``i`` for the same study and seed).
+
 The JSON of ``needlesim study run FILE --json`` (DESIGN.md)::
 
     {"study": name, "predictions": [{"observable", "day", "mean", "p2_5", "p97_5", "measured"}]}
@@ -22,7 +25,7 @@ import pandas as pd
 from ..config import Measurement, Observable, Study
 from .defaults import with_study_defaults
 from .evaluate import evaluate_batch
-from .population import sample_cohort
+from .population import patient_table
 
 DEFAULT_AFTER_LAST_SESSION_DAYS = 90.0
 """When a study lists no measurements, every observable is predicted this long after the course."""
@@ -56,25 +59,6 @@ class StudyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"study": self.study.name, "predictions": [p.to_dict() for p in self.predictions]}
-
-
-def patient_table(study: Study, n: int | None = None) -> pd.DataFrame:
-    """The sampled virtual cohort in the evaluator's patient-table format."""
-    rng = np.random.default_rng(study.simulation.seed)
-    cohort = sample_cohort(study.population, rng, n)
-    pop = study.population
-    return pd.DataFrame(
-        {
-            "patient_id": np.arange(cohort.n, dtype=np.int64),
-            "age_years": cohort.age_years,
-            "female": cohort.female,
-            "fitzpatrick": cohort.fitzpatrick,
-            "region": pop.region.value,
-            "indication": pop.indication.value,
-            "baseline_severity": pop.baseline_severity.value,
-            "seed": rng.integers(0, 2**62, size=cohort.n, dtype=np.int64),
-        }
-    )
 
 
 def measurements(study: Study) -> list[Measurement]:
