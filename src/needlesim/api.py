@@ -444,7 +444,7 @@ def run_cohort(
         Path(out),
         workers=workers,
         scheduler=scheduler,
-        batch_size=batch_size or DEFAULT_BATCH_SIZE,
+        batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
         evaluator=evaluator,
         progress=bool(progress),
         plots=plots,
