@@ -479,6 +479,8 @@ class Plan:
     raw: TreatmentPlan
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "raw":  # copy/pickle probe before raw is set
+            raise AttributeError(name)
         return getattr(self.raw, name)
 
     @property
