@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import matplotlib
 import pytest
 
 matplotlib.use("Agg")
+
+# The tests never write JAX's persistent compilation cache into the user's home
+# (set before needlesim is imported; tests of the cache use their own folders).
+os.environ["NEEDLESIM_NO_CACHE"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

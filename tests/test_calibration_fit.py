@@ -12,8 +12,9 @@ import yaml
 from rich.console import Console
 from typer.testing import CliRunner
 
-from needlesim.calibration import fit, register
+from needlesim.calibration import fit
 from needlesim.calibration.output import print_report, write_fitted, write_report
+from needlesim.cli import calibrate as calibrate_cli
 from needlesim.outcomes import OutcomeParameters
 from test_calibration_support import FREE, problem, synthetic_problem, truth
 
@@ -94,7 +95,7 @@ def _app() -> typer.Typer:
     def _main() -> None:
         """test app"""
 
-    register(app)
+    calibrate_cli.register(app)
     return app
 
 

@@ -7,7 +7,7 @@ import json
 import typer
 from typer.testing import CliRunner
 
-from needlesim import planning
+from needlesim.cli import plan as plan_cli
 
 TEST_DOUBLE = "needlesim.scale.testing:analytic_evaluator"
 BASE = ["plan", "--age", "30", "--sex", "female", "--region", "cheek",
@@ -21,7 +21,7 @@ def _app() -> typer.Typer:
     def main() -> None:
         """test app"""
 
-    planning.register(app)
+    plan_cli.register(app)
     return app
 
 

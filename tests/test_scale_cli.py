@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from needlesim import scale
+from needlesim.cli import cohort as cohort_cli
 from needlesim.scale import read_cohort
 
 TEST_DOUBLE = "needlesim.scale.testing:analytic_evaluator"
@@ -29,7 +29,7 @@ def _app() -> typer.Typer:
     def main() -> None:
         """test app"""
 
-    scale.register(app)
+    cohort_cli.register(app)
     return app
 
 

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from needlesim import sensitivity
+from needlesim.cli import sensitivity as sensitivity_cli
 from needlesim.config import ConfigError, Study
 from needlesim.scale.testing import ANALYTIC_PARAMETERS, analytic_evaluator
 from needlesim.sensitivity import model_sobol, parse_param, sobol_indices, typical_patient
@@ -142,7 +142,7 @@ def _app() -> typer.Typer:
     def main() -> None:
         """test app"""
 
-    sensitivity.register(app)
+    sensitivity_cli.register(app)
     return app
 
 
@@ -176,7 +176,7 @@ def test_sensitivity_command(write_yaml, tmp_path) -> None:
 
 
 def test_sensitivity_bad_input_exits_2(write_yaml, monkeypatch) -> None:
-    monkeypatch.setattr("needlesim.sensitivity.cli.registry_ranges", lambda: None)
+    monkeypatch.setattr("needlesim.sensitivity.problem.registry_ranges", lambda: None)
     study = str(write_yaml("name: sens\n"))
     base = ["sensitivity", study, "--evaluator", "needlesim.scale.testing:analytic_evaluator"]
     cases = {

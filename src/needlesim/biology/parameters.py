@@ -26,9 +26,11 @@ the prior (uncalibrated) set.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import equinox as eqx
@@ -219,11 +221,19 @@ def _raw() -> dict[str, dict[str, Any]]:
 def fitted_set() -> dict[str, Any]:
     """The packaged calibration result (``data/fitted.yaml``), or ``{}`` if there is none.
 
+    ``NEEDLESIM_FITTED=path`` (or ``needlesim --fitted path``) reads a user's
+    fitted set instead (one written by ``needlesim calibrate --out``).
+
     ``parameters`` maps each fitted name to ``{kind: kinetic | observation,
     value, start, bounds, informed_by, ...}``; the rest is provenance (see
     :mod:`needlesim.calibration`).
     """
-    path = resources.files("needlesim.data").joinpath(FITTED_FILE)
+    own = os.environ.get("NEEDLESIM_FITTED")  # a user's set, only when pointed to
+    path: Any = Path(own) if own else resources.files("needlesim.data").joinpath(FITTED_FILE)
+    if own and not path.is_file():
+        from ..config import ConfigError, Problem
+
+        raise ConfigError([Problem("NEEDLESIM_FITTED", f"no fitted set at {own!r}")])
     if not path.is_file():
         return {}
     data = yaml.safe_load(path.read_text("utf-8")) or {}

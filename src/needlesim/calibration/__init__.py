@@ -13,16 +13,15 @@
 * :mod:`~needlesim.calibration.fit` - bounded Gauss-Newton on the log-parameters;
 * :mod:`~needlesim.calibration.output` - ``fitted.yaml`` with its provenance,
   the report (table, PNG, JSON);
-* :func:`calibrate` - all of it (``needlesim calibrate``, :func:`register`).
+* :func:`calibrate` - all of it (``needlesim calibrate``).
 
-The packaged result, ``needlesim/data/fitted.yaml``, is read by
+The packaged result, ``needlesim/data/fitted.yaml`` (or a user set named by
+``NEEDLESIM_FITTED``), is read by
 :func:`needlesim.biology.registry` and
 :meth:`needlesim.outcomes.OutcomeParameters.from_data`.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from .fit import FitResult, fit
 from .problem import (
@@ -35,17 +34,6 @@ from .problem import (
 )
 from .run import Calibration, calibrate, packaged_fitted_path
 from .targets import Target, Tolerance, load_targets
-
-if TYPE_CHECKING:
-    import typer
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``calibrate`` command to ``app`` (see :mod:`needlesim.calibration.cli`)."""
-    from .cli import register as _register
-
-    _register(app)
-
 
 __all__ = [
     "DEFAULT_KINETIC",
@@ -62,5 +50,4 @@ __all__ = [
     "free_parameters",
     "load_targets",
     "packaged_fitted_path",
-    "register",
 ]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..biology.parameters import FITTED_FILE
-from ..config import ConfigError, Problem
+from ..io.paths import default_fitted_out
 from .fit import FitResult, fit
 from .output import write_fitted, write_report
 from .problem import build_problem, free_parameters
@@ -19,6 +19,9 @@ DEFAULT_STUDIES = Path("studies/calibration")
 
 def packaged_fitted_path() -> Path | None:
     """``src/needlesim/data/fitted.yaml`` when needlesim runs from its source checkout, else None.
+
+    The file a developer replaces (by copying a reviewed calibration result over
+    it and committing it, docs/calibration.md); never written by :func:`calibrate`.
 
     A checkout is recognised by the ``src`` layout with the project's
     ``pyproject.toml`` two levels above the package; an installed needlesim has
@@ -56,26 +59,17 @@ def calibrate(
 ) -> Calibration:
     """Fit the free parameters to every measured value in ``studies`` and write the results.
 
-    ``out``: the fitted set (default :func:`packaged_fitted_path`; required when
-    needlesim is installed); ``report``: a folder for ``calibration.json`` and
-    the PNG (none if ``None``); ``kinetic``: kinetic parameters to free besides
-    the calibratable observation parameters (default
+    ``out``: the fitted set (default ``fitted.yaml`` in the user data folder,
+    :func:`needlesim.io.paths.default_fitted_out`; the packaged set is never
+    written here, see :func:`packaged_fitted_path`); ``report``: a folder for
+    ``calibration.json`` and the PNG (none if ``None``); ``kinetic``: kinetic
+    parameters to free besides the calibratable observation parameters (default
     :data:`~needlesim.calibration.problem.DEFAULT_KINETIC`).
     """
     targets = load_targets(studies, tolerances)
     free = free_parameters(kinetic)
     if out is None:
-        out = packaged_fitted_path()
-        if out is None:
-            raise ConfigError(
-                [
-                    Problem(
-                        "--out",
-                        "required: needlesim is installed, not run from its "
-                        "repository, so there is no packaged fitted.yaml to replace",
-                    )
-                ]
-            )
+        out = default_fitted_out()
     result = fit(build_problem(targets, free, n_patients), max_nfev=max_nfev)
     document = write_fitted(result, out, studies)
     paths = write_report(result, report, document) if report is not None else []

@@ -1,14 +1,51 @@
-"""Input and output helpers: atomic writes, zarr results, provenance."""
+"""Input and output helpers: atomic writes, zarr results, provenance, user folders.
 
-from .atomic import atomic_path, write_json, write_text
-from .provenance import config_hash, provenance
-from .results import read_zarr, write_zarr
+Names are imported on first use (zarr and xarray are slow to import).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_WHERE = {
+    "atomic_path": "atomic",
+    "write_json": "atomic",
+    "write_text": "atomic",
+    "config_hash": "provenance",
+    "provenance": "provenance",
+    "read_zarr": "results",
+    "write_zarr": "results",
+    "user_data_dir": "paths",
+    "user_cache_dir": "paths",
+    "jax_cache_dir": "paths",
+    "default_fitted_out": "paths",
+}
+
+if TYPE_CHECKING:
+    from .atomic import atomic_path, write_json, write_text
+    from .paths import default_fitted_out, jax_cache_dir, user_cache_dir, user_data_dir
+    from .provenance import config_hash, provenance
+    from .results import read_zarr, write_zarr
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        value = getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "atomic_path",
     "config_hash",
+    "default_fitted_out",
+    "jax_cache_dir",
     "provenance",
     "read_zarr",
+    "user_cache_dir",
+    "user_data_dir",
     "write_json",
     "write_text",
     "write_zarr",

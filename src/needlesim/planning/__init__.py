@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .aftercare import Advice, aftercare
 from .downtime import downtime_days
 from .plan import TreatmentPlan, plan_treatment
@@ -13,17 +11,6 @@ from .safety import Rule, history_ids, rules
 from .screening import Finding, Screening, check_history, screen
 from .search import Candidate, Limits, Prediction, SearchGrid, limits_for, select
 from .targets import INDICATION_TARGETS, Target
-
-if TYPE_CHECKING:
-    import typer
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``plan`` command to ``app`` (see :mod:`needlesim.planning.cli`)."""
-    from .cli import register as _register
-
-    _register(app)
-
 
 __all__ = [
     "INDICATION_TARGETS",
@@ -48,7 +35,6 @@ __all__ = [
     "limits_for",
     "plan_treatment",
     "print_plan",
-    "register",
     "render_html",
     "rules",
     "screen",

@@ -5,8 +5,6 @@ The model enters only through a :data:`BatchEvaluator` (see :mod:`.evaluator`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .arms import Arm, ArmsStudy, load_study, study_arms
 from .batches import Batch, plan_batches, sample_batch
 from .cohort import DEFAULT_BATCH_SIZE, CohortResult, run_cohort
@@ -22,17 +20,6 @@ from .evaluator import (
 from .executor import INLINE, map_ordered, open_client
 from .parts import list_parts, part_path, read_cohort
 from .summary import cohort_statistics, summarize_cohort
-
-if TYPE_CHECKING:
-    import typer
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``cohort`` command to ``app`` (see :mod:`needlesim.scale.cli`)."""
-    from .cli import register as _register
-
-    _register(app)
-
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -56,7 +43,6 @@ __all__ = [
     "part_path",
     "plan_batches",
     "read_cohort",
-    "register",
     "resolve_evaluator",
     "run_cohort",
     "sample_batch",

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .model import ModelFunction, model_sobol, typical_patient
 from .problem import ParameterRange, as_ranges, parse_param, registry_ranges, salib_problem
 from .report import plot_indices, ranked, write_indices
 from .sobol import INDEX_COLUMNS, SobolFunction, sobol_indices
-
-if TYPE_CHECKING:
-    import typer
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``sensitivity`` command to ``app`` (see :mod:`needlesim.sensitivity.cli`)."""
-    from .cli import register as _register
-
-    _register(app)
-
 
 __all__ = [
     "INDEX_COLUMNS",
@@ -30,7 +17,6 @@ __all__ = [
     "parse_param",
     "plot_indices",
     "ranked",
-    "register",
     "registry_ranges",
     "salib_problem",
     "sobol_indices",

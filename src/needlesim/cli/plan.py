@@ -5,24 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from ..config import ConfigError, Indication, Patient, Problem, Region, Severity, Sex
-from ..io import write_json
-from ..scale.clitools import EvaluatorOption, err, out, warn_test_double, with_errors
-from ..scale.evaluator import ModelUnavailableError
-from .plan import plan_treatment
-from .report import print_plan, write_html
-from .screening import check_history
-from .search import N_VIRTUAL
+from .common import EvaluatorOption, err, handles_errors, out, warn_test_double
 
-
-def _choice(option: str, value: str, allowed: list[str], problems: list[Problem]) -> str:
-    if value not in allowed:
-        problems.append(Problem(option, f"unknown {value!r}; valid: {', '.join(allowed)}"))
-    return value
+N_VIRTUAL = 32
+"""Virtual patients per candidate course (:data:`needlesim.planning.search.N_VIRTUAL`)."""
 
 
 def build_patient(
@@ -33,31 +23,40 @@ def build_patient(
     indication: str,
     severity: str,
     history: list[str] | None = None,
-) -> Patient:
+) -> Any:
     """A validated patient from command-line values; a ConfigError names every bad option
     (including unknown ``--history`` ids)."""
-    problems: list[Problem] = []
+    from .. import api
+
+    problems: list[Any] = []
     try:
-        check_history(history or [])
-    except ConfigError as exc:
+        api.check_history(history or [])
+    except api.ConfigError as exc:
         problems += exc.problems
     if not 16.0 <= age <= 90.0:
-        problems.append(Problem("--age", f"{age:g} is out of range; allowed: 16 to 90"))
+        problems.append(api.Problem("--age", f"{age:g} is out of range; allowed: 16 to 90"))
     if not 1 <= fitzpatrick <= 6:
-        problems.append(Problem("--fitzpatrick", f"{fitzpatrick} is out of range; allowed: 1 to 6"))
-    _choice("--sex", sex, [s.value for s in Sex], problems)
-    _choice("--region", region, [r.value for r in Region], problems)
-    _choice("--indication", indication, [i.value for i in Indication], problems)
-    _choice("--severity", severity, [s.value for s in Severity], problems)
+        problems.append(
+            api.Problem("--fitzpatrick", f"{fitzpatrick} is out of range; allowed: 1 to 6")
+        )
+    for option, value, enum in (
+        ("--sex", sex, api.Sex),
+        ("--region", region, api.Region),
+        ("--indication", indication, api.Indication),
+        ("--severity", severity, api.Severity),
+    ):
+        allowed = [member.value for member in enum]
+        if value not in allowed:
+            problems.append(api.Problem(option, f"unknown {value!r}; valid: {', '.join(allowed)}"))
     if problems:
-        raise ConfigError(problems)
-    return Patient(
+        raise api.ConfigError(problems)
+    return api.PatientSpec(
         age_years=age,
-        sex=Sex(sex),
+        sex=api.Sex(sex),
         fitzpatrick=fitzpatrick,
-        region=Region(region),
-        indication=Indication(indication),
-        baseline_severity=Severity(severity),
+        region=api.Region(region),
+        indication=api.Indication(indication),
+        baseline_severity=api.Severity(severity),
     )
 
 
@@ -103,35 +102,32 @@ def plan(
 
     A refusal (absolute contraindication) is a normal answer: exit 0, refused: true.
     """
+    from .. import api
+
     patient = build_patient(age, sex, fitzpatrick, region, indication, severity, history)
-    try:
-        result = plan_treatment(
-            patient,
-            history or [],
-            evaluator=evaluator,
-            override_depth=override_depth,
-            max_pih_risk=max_pih,
-            max_downtime_days=max_downtime,
-            n_virtual=n_virtual,
-            seed=seed,
-        )
-    except ModelUnavailableError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    data = result.to_dict()
+    result = api.plan(
+        patient,
+        history=history or [],
+        evaluator=evaluator,
+        override_depth=override_depth,
+        max_pih=max_pih,
+        max_downtime=max_downtime,
+        n_virtual=n_virtual,
+        seed=seed,
+    )
+    data = result.to_json()
     if data["test_double"]:
         warn_test_double()
     if out_dir is not None:
-        write_json(out_dir / "plan.json", data)
-        write_html(data, out_dir / "plan.html")
+        result.save(out_dir)
     if as_json:
         sys.stdout.write(json.dumps(data) + "\n")
         return
-    print_plan(data, out)
+    api.print_plan(data, out)
     if out_dir is not None:
         err.print(f"wrote {out_dir}/plan.json, plan.html")
 
 
 def register(app: typer.Typer) -> None:
     """Add ``plan`` to a Typer app."""
-    app.command("plan")(with_errors(plan))
+    app.command("plan")(handles_errors(plan))

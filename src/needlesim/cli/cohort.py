@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from ..config import ConfigError, Problem, Study
-from .arms import ArmsStudy, load_study
-from .clitools import EvaluatorOption, cli_evaluator, err, fmt, out, with_errors
-from .cohort import DEFAULT_BATCH_SIZE, CohortResult, run_cohort
+from .common import EvaluatorOption, bad_input, cli_evaluator, err, fmt, handles_errors, out
+
+DEFAULT_BATCH_SIZE = 1000
+"""Patients per batch (= :data:`needlesim.scale.cohort.DEFAULT_BATCH_SIZE`, tested)."""
 
 
 def cohort(
@@ -54,12 +53,14 @@ def cohort(
     summary.json, histograms.png and violins.png; for a study with arms also
     comparison.json and effects.png (paired effect sizes with bootstrap intervals).
     """
-    study = load_study(study_file)
+    from .. import api
+
+    study = api.load(study_file, kind="study")
     if workers is not None and scheduler not in (None, "inline"):
-        raise ConfigError([Problem("--workers", "give --workers or --scheduler, not both")])
+        bad_input("--workers", "give --workers or --scheduler, not both")
     fn = cli_evaluator(evaluator)
     folder = out_dir or Path("results") / f"{study_file.stem}-cohort"
-    result = run_cohort(
+    result = api.run_cohort(
         study,
         n,
         folder,
@@ -74,14 +75,14 @@ def cohort(
     if as_json:
         sys.stdout.write(json.dumps(info) + "\n")
         return
-    _print_summary(study, result)
+    _print_summary(study, result, has_arms=bool(getattr(study, "arms", None)))
     err.print(
         f"{len(result.evaluated)} batch(es) evaluated, {len(result.skipped)} already written; "
         f"wrote {folder}"
     )
 
 
-def _result_info(result: CohortResult) -> dict[str, Any]:
+def _result_info(result: Any) -> dict[str, Any]:
     return {
         "out": str(result.out_dir),
         "n": result.n,
@@ -95,7 +96,9 @@ def _result_info(result: CohortResult) -> dict[str, Any]:
     }
 
 
-def _print_summary(study: Study, result: CohortResult) -> None:
+def _print_summary(study: Any, result: Any, *, has_arms: bool) -> None:
+    from rich.table import Table
+
     if result.summary_path is None:
         return
     summary = json.loads(result.summary_path.read_text(encoding="utf-8"))
@@ -104,7 +107,6 @@ def _print_summary(study: Study, result: CohortResult) -> None:
     if summary.get("test_double"):
         title += " (analytic TEST DOUBLE: not model results)"
     table = Table(title=title)
-    has_arms = isinstance(study, ArmsStudy)
     for col in ("arm", "observable", "day", "mean", "sd", "p2.5", "p97.5", "n"):
         if col != "arm" or has_arms:
             table.add_column(col, justify="left" if col in ("arm", "observable") else "right")
@@ -118,11 +120,13 @@ def _print_summary(study: Study, result: CohortResult) -> None:
                  fmt(rec["p2_5"]), fmt(rec["p97_5"]), str(rec["n"])]  # fmt: skip
         table.add_row(*([arm, *cells] if has_arms else cells))
     out.print(table)
-    if isinstance(study, ArmsStudy):
+    if has_arms:
         _print_effects(result.out_dir / "comparison.json")
 
 
 def _print_effects(path: Path) -> None:
+    from rich.table import Table
+
     if not path.is_file():
         return
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -148,4 +152,4 @@ def _print_effects(path: Path) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``cohort`` to a Typer app."""
-    app.command("cohort")(with_errors(cohort))
+    app.command("cohort")(handles_errors(cohort))
