@@ -56,6 +56,10 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             if os.environ.get("NEEDLESIM_DEBUG"):
                 raise
+            sentence = _solver_failure(exc)
+            if sentence is not None:
+                err.print(f"[bold red]error:[/] {sentence}", highlight=False, soft_wrap=True)
+                raise typer.Exit(EXIT_INTERNAL) from None
             err.print(
                 f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
                 "This is a bug in needlesim; rerun with NEEDLESIM_DEBUG=1 for the traceback.",
@@ -65,6 +69,33 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
+
+
+def _solver_failure(exc: BaseException) -> str | None:
+    """One sentence for a solve that failed (a SolveError, or a solver error that escaped
+    as a JAX/equinox runtime error), else None."""
+    from .solve import SolveError
+
+    if isinstance(exc, SolveError):
+        return str(exc)
+    text = str(exc)
+    if "maximum number of solver steps" in text or type(exc).__name__ == "EqxRuntimeError":
+        first = next((line for line in text.splitlines() if line.strip()), type(exc).__name__)
+        return (
+            f"The solver stopped ({first.strip()[:200]}); try fewer passes, shorter needles or "
+            "longer intervals, and report the configuration if it is within the documented limits."
+        )
+    return None
+
+
+def print_warnings(warnings: list[Any]) -> None:
+    """Warnings about the input (never blocking), on stderr in yellow."""
+    for w in warnings:
+        err.print(
+            f"[bold yellow]warning:[/] [yellow]{w.field}: {w.message}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _default_out(config_path: Path, suffix: str = "") -> Path:
@@ -197,7 +228,9 @@ def simulate(
         return
     from .course import simulate_course
     from .report.course import write_course
+    from .safety import check_run
 
+    print_warnings(check_run(run))
     with err.status(f"simulating {run.name} ({run.protocol.session_count} sessions)"):
         result = simulate_course(run)
         data = write_course(result, folder)
@@ -272,12 +305,16 @@ def study_run(
 ) -> None:
     """Simulate a study's virtual cohort and predict each measurement (mean, 95 % range)."""
     study = load(Study, study_file)
+    from .safety import check_study
     from .studies import run_study
 
+    warnings = check_study(study)
+    print_warnings(warnings)
     with err.status(f"simulating {n or study.population.n} virtual patients of {study.name}"):
         result = run_study(study, n)
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict()) + "\n")
+        data = {**result.to_dict(), "warnings": [w.to_dict() for w in warnings]}
+        sys.stdout.write(json.dumps(data) + "\n")
         return
     table = Table(title=f"{study.name}: {n or study.population.n} virtual patients")
     for column in ("observable", "day", "mean", "95 % range", "measured"):
