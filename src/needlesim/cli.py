@@ -155,8 +155,10 @@ def device(
     if sessions and session >= sessions:
         problem = Problem("--session", f"{session} is out of range; allowed: 0 to {sessions - 1}")
         raise ConfigError([problem], str(config))
+    from .io import check_output_dir
+
+    folder = check_output_dir(out_dir or _default_out(config, "-device"))
     result = simulate_device(run, session_index=session)
-    folder = out_dir or _default_out(config, "-device")
     summary = {"config": str(config), "session": session, **result.summary.to_dict()}
     write_json(folder / "device_summary.json", summary)
     plot_puncture_map(result, folder / "puncture_map.png")
@@ -207,8 +209,9 @@ def simulate(
     """
     run = load(RunConfig, config)
     from .config import Fidelity
+    from .io import check_output_dir
 
-    folder = out_dir or _default_out(config)
+    folder = check_output_dir(out_dir or _default_out(config))
     if run.simulation.fidelity == Fidelity.patch:
         from .patch_course import run_patch_course
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from ..config import ConfigError, Indication, Patient, Problem, Region, Severity, Sex
-from ..io import write_json
+from ..io import check_output_dir, write_json
 from ..scale.clitools import EvaluatorOption, err, out, warn_test_double, with_errors
 from ..scale.evaluator import ModelUnavailableError
 from .plan import plan_treatment
@@ -104,6 +104,8 @@ def plan(
     A refusal (absolute contraindication) is a normal answer: exit 0, refused: true.
     """
     patient = build_patient(age, sex, fitzpatrick, region, indication, severity, history)
+    if out_dir is not None:
+        check_output_dir(out_dir)
     try:
         result = plan_treatment(
             patient,

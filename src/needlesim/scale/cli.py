@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from ..config import ConfigError, Problem, Study
+from ..io import check_output_dir
 from .arms import ArmsStudy, load_study
 from .clitools import EvaluatorOption, cli_evaluator, err, fmt, out, with_errors
 from .cohort import DEFAULT_BATCH_SIZE, CohortResult, run_cohort
@@ -57,8 +58,8 @@ def cohort(
     study = load_study(study_file)
     if workers is not None and scheduler not in (None, "inline"):
         raise ConfigError([Problem("--workers", "give --workers or --scheduler, not both")])
+    folder = check_output_dir(out_dir or Path("results") / f"{study_file.stem}-cohort")
     fn = cli_evaluator(evaluator)
-    folder = out_dir or Path("results") / f"{study_file.stem}-cohort"
     result = run_cohort(
         study,
         n,
