@@ -6,6 +6,7 @@ what is allowed; no traceback); 1 internal error.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -56,7 +57,7 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             if os.environ.get("NEEDLESIM_DEBUG"):
                 raise
-            sentence = _solver_failure(exc)
+            sentence = _solver_failure(exc) or _write_failure(exc)
             if sentence is not None:
                 err.print(f"[bold red]error:[/] {sentence}", highlight=False, soft_wrap=True)
                 raise typer.Exit(EXIT_INTERNAL) from None
@@ -86,6 +87,23 @@ def _solver_failure(exc: BaseException) -> str | None:
             "longer intervals, and report the configuration if it is within the documented limits."
         )
     return None
+
+
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def _write_failure(exc: BaseException) -> str | None:
+    """One sentence for an output that could not be written (disk full, permission), else None.
+
+    Every result file is written atomically, so files already complete stay complete.
+    """
+    if not isinstance(exc, OSError) or exc.errno not in WRITE_ERRNOS:
+        return None
+    where = f" {exc.filename}" if exc.filename else ""
+    return (
+        f"could not write{where}: {exc.strerror or exc}; files already written are complete "
+        "(each is written whole or not at all): free space or choose another --out, then rerun."
+    )
 
 
 def print_warnings(warnings: list[Any]) -> None:
