@@ -92,23 +92,23 @@ def _run_course(options: SolverOptions) -> object:
 
 
 def test_a_failed_solve_is_retried_then_raises_one_sentence(monkeypatch) -> None:
-    monkeypatch.setattr(layered_module, "step_budget", lambda o, s, t: 4)
+    monkeypatch.setattr(layered_module, "step_budget", lambda o, s, t: o.max_steps)
     monkeypatch.setattr(
         layered_module,
         "fallback_options",
         lambda o: SolverOptions(method="kvaerno5", max_steps=4, throw=False),
     )
     with pytest.raises(SolveError) as info:
-        _run_course(SolverOptions())
+        _run_course(SolverOptions(max_steps=4))
     text = str(info.value)
     assert "\n" not in text and "session 1" in text and "try" in text
     assert info.value.patients == (0,)
 
 
 def test_the_fallback_rescues_a_failed_primary_solve(monkeypatch) -> None:
+    monkeypatch.setattr(layered_module, "step_budget", lambda o, s, t: o.max_steps)
     reference = _run_course(SolverOptions(method="kvaerno5", dtmax=0.25, max_steps=4 * 8192))
-    monkeypatch.setattr(layered_module, "step_budget", lambda o, s, t: 4)
-    rescued = _run_course(SolverOptions())
+    rescued = _run_course(SolverOptions(max_steps=4))  # the primary solve runs out of steps
     np.testing.assert_array_equal(
         np.asarray(rescued.states),
         np.asarray(reference.states),  # type: ignore[attr-defined]

@@ -123,6 +123,13 @@ def plan(
     data = result.to_dict()
     if data["test_double"]:
         warn_test_double()
+    if data["recommended"] is not None:
+        for w in data["recommended"]["warnings"]:
+            err.print(
+                f"[bold yellow]warning:[/] [yellow]{w['field']}: {w['message']}[/]",
+                highlight=False,
+                soft_wrap=True,
+            )
     if out_dir is not None:
         write_json(out_dir / "plan.json", data)
         write_html(data, out_dir / "plan.html")

@@ -152,15 +152,16 @@ def step_budget(options: SolverOptions, session_days: np.ndarray, t_end: float) 
 
 FALLBACK_DTMAX = 0.25
 """Step cap (days) of the fallback solve."""
+FALLBACK_STEPS_FACTOR = 4
+"""The fallback's step budget over the default ``max_steps`` (at least)."""
 
 
 def fallback_options(options: SolverOptions) -> SolverOptions:
     """The retry of a failed solve: fully implicit Kvaerno5 (dense Jacobian, robust to stiff
     reactions), steps capped at :data:`FALLBACK_DTMAX`, four times the step budget."""
     dtmax = FALLBACK_DTMAX if options.dtmax is None else min(options.dtmax, FALLBACK_DTMAX)
-    return replace(
-        options, method="kvaerno5", dtmax=dtmax, max_steps=4 * options.max_steps, throw=False
-    )
+    steps = FALLBACK_STEPS_FACTOR * max(options.max_steps, SolverOptions.max_steps)
+    return replace(options, method="kvaerno5", dtmax=dtmax, max_steps=steps, throw=False)
 
 
 def pack(y: Array) -> Array:
@@ -482,7 +483,9 @@ def _solve_checked(
     ok = _patient_ok(first[-1])
     if ok.all():
         return first[:-1]
-    retry = call(fallback_options(opts))
+    fallback = fallback_options(opts)
+    budget = max(fallback.max_steps, step_budget(fallback, session_days, t_end))
+    retry = call(replace(fallback, max_steps=budget))
     ok_retry = _patient_ok(retry[-1])
     if not (ok | ok_retry).all():
         failed = np.asarray(first[-1]) & np.asarray(retry[-1])
