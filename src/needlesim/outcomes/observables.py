@@ -123,7 +123,8 @@ def _per_session(
 def _session_windows(traj: Trajectory) -> Iterator[NDArray[np.bool_]]:
     """Masks over the saved days, one per session: from the session to the next one."""
     sessions = np.asarray(traj.session_days, dtype=float)
-    for start, end in zip(sessions, np.append(sessions[1:], np.inf), strict=True):
+    ends = np.append(sessions[1:], np.inf) if sessions.size else sessions  # no session: none
+    for start, end in zip(sessions, ends, strict=True):
         yield (traj.days >= start) & (traj.days < end)
 
 

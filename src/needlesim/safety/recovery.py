@@ -30,8 +30,9 @@ def downtime_days(needle_length_mm: float) -> float:
 
 def inflammation_days() -> tuple[float, float]:
     """The inflammation phase after needling, ``(shortest, longest)`` in days."""
-    lo, hi = _section("inflammation_phase")["inflammation_days"]  # type: ignore[misc]
-    return float(lo), float(hi)
+    days = _section("inflammation_phase")["inflammation_days"]
+    assert isinstance(days, list) and len(days) == 2
+    return float(days[0]), float(days[1])
 
 
 def recovery_days(needle_length_mm: float) -> float:

@@ -454,7 +454,7 @@ def _check_sessions(session_days: np.ndarray) -> None:
 
 def _patient_ok(ok: Array) -> np.ndarray:
     """``ok[..., segment]`` -> whether each patient's whole course succeeded (``[...]``)."""
-    return np.asarray(ok).all(axis=-1)
+    return np.asarray(np.asarray(ok).all(axis=-1))
 
 
 def _failed_where(ok: Array, session_days: np.ndarray) -> tuple[list[int], int, float]:
