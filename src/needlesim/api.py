@@ -70,6 +70,9 @@ __all__ = [
     "Study",
     "StudyResult",
     "calibrate",
+    "check_output_dir",
+    "check_run",
+    "check_study",
     "config_schema",
     "load",
     "parameters",
@@ -93,6 +96,10 @@ def __getattr__(name: str) -> Any:
         from .calibration.run import Calibration
 
         return Calibration
+    if name == "SolveError":
+        from .solve.errors import SolveError
+
+        return SolveError
     if name == "ModelUnavailableError":
         from .scale.evaluator import ModelUnavailableError
 
@@ -372,14 +379,20 @@ class StudyResult:
     predictions: list[dict[str, Any]]
     patients: pd.DataFrame
     raw: Any = field(repr=False)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """``{"study": name, "predictions": [...]}`` (what ``study run --json`` prints)."""
-        return {"study": self.study.name, "predictions": self.predictions}
+        """``{"study": name, "predictions": [...], "warnings": [...]}`` (``study run --json``)."""
+        return {**self.raw.to_dict(), "warnings": self.warnings}
 
 
 def _study_result(raw: Any) -> StudyResult:
-    return StudyResult(raw.study, [p.to_dict() for p in raw.predictions], raw.outcomes, raw)
+    from .safety import check_study
+
+    warnings = [w.to_dict() for w in check_study(raw.study)]
+    return StudyResult(
+        raw.study, [p.to_dict() for p in raw.predictions], raw.outcomes, raw, warnings
+    )
 
 
 def run_study(
@@ -392,6 +405,29 @@ def run_study(
     result = _study_result(_run_study(study, n))
     _report(progress, 1.0)
     return result
+
+
+def check_run(config: RunConfig) -> list[dict[str, Any]]:
+    """Warnings (never blocking) about a run: depth limits, recovery intervals, calibrated
+    domain; each ``{"code", "field", "message"}``."""
+    from .safety import check_run as _check_run
+
+    return [w.to_dict() for w in _check_run(config)]
+
+
+def check_study(study: Study) -> list[dict[str, Any]]:
+    """Warnings (never blocking) about a study's protocol and population."""
+    from .safety import check_study as _check_study
+
+    return [w.to_dict() for w in _check_study(study)]
+
+
+def check_output_dir(folder: str | os.PathLike[str]) -> Path:
+    """``folder`` as a Path once it is known to be a writable folder (or creatable);
+    a ConfigError (exit 2) naming ``--out`` otherwise. Nothing in it is touched."""
+    from .io.outdir import check_output_dir as _check
+
+    return _check(Path(folder))
 
 
 def study_files(folder: str | os.PathLike[str]) -> list[Path]:

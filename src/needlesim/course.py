@@ -16,7 +16,7 @@ need; the others are read at the output days only and do not depend on it
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,7 +26,8 @@ from .biology import Covariates, Parameters, SessionInjury, default_parameters, 
 from .config import RunConfig
 from .device import DeviceResult, simulate_device
 from .outcomes import OutcomeParameters, Trajectory, compute_observables
-from .solve import simulate_layered
+from .safety import Advisory, check_run
+from .solve import SolveError, simulate_layered
 
 FloatArray = NDArray[np.float64]
 
@@ -52,6 +53,7 @@ class CourseResult:
     trajectory: Trajectory
     observables: dict[str, FloatArray]  # name -> (days,) for this patient
     output_days: FloatArray
+    warnings: list[Advisory] = field(default_factory=list)
 
     def at(self, day: float) -> dict[str, float]:
         """Observables at the saved day nearest to ``day``."""
@@ -119,7 +121,11 @@ def simulate_course(
     cov = Covariates.of(
         np.asarray(skin.thickness_um), patient.age_years, float(patient.fitzpatrick)
     )
-    solved = simulate_layered(params, cov, days, injuries, saved)
+    try:
+        solved = simulate_layered(params, cov, days, injuries, saved)
+    except SolveError as exc:
+        who = f"the patient of {config.name!r}"
+        raise SolveError(str(exc).replace("the patient", who, 1), exc.patients) from None
     traj = Trajectory(
         days=np.asarray(solved.days),
         state=np.asarray(solved.states)[None],
@@ -136,4 +142,5 @@ def simulate_course(
         trajectory=traj,
         observables={name: values[0] for name, values in observed.items()},
         output_days=wanted,
+        warnings=check_run(config),
     )

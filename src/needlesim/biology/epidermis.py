@@ -4,7 +4,7 @@
 thickness); ``O`` the skin surface in open channels (area fraction), tracked in
 the stratum corneum (barrier) and in the viable epidermis (epithelium)::
 
-    dE/dt = tau r_E E (mix(w_K, FGF) - E)
+    dE/dt = tau r_E E (min(mix(w_K, FGF), E_max) - E)
     dO/dt = -k_barrier O                                  (stratum corneum)
     dO/dt = -tau k_close O                                (viable epidermis)
 
@@ -16,21 +16,40 @@ migration, faster with KGF/FGF; the barrier of the horny layer is plugged
 within hours (Gupta 2011: 2 h; Kalluri 2011: TEWL back in 4-5 h), the
 epithelium in 12-18 h (Kalluri 2011) to 48 h (3D models, Wessollek 2023).
 ``tau`` is the ageing factor of epidermal turnover.
+
+The capacity is capped at :data:`KERATINOCYTE_CAPACITY_MAX`. Without a cap the
+paracrine loop closes on itself in the viable epidermis, where keratinocytes are
+the resident FGF/KGF producer: the loop gain ``s_FR mix(w_FC, C)`` exceeds 1 once
+the cytokines pass ~4.75-fold of rest, the capacity then grows in proportion to
+``E`` and ``dE/dt ~ E^2`` has a finite-time singularity. Dense, deep courses
+(e.g. a 2.5 mm pen, 20 passes, sessions every 1-3 days) keep the cytokines that
+high for days and the state blew up within half a day of the second session
+(the cause of the "maximum number of solver steps" failures of issue 13). The
+cap is ``min``: courses that never reach it are unchanged bit for bit.
 """
 
 from __future__ import annotations
 
 from ._production import mix
-from ._xp import Arr
+from ._xp import Arr, namespace
 from .context import Compartments
 from .parameters import Parameters
 from .state import S
 
+KERATINOCYTE_CAPACITY_MAX = 7.58
+"""Upper bound of the keratinocyte capacity (fold of the rest epidermal thickness): the
+largest epidermal thickening measured after needling, +658 % after four sessions in rats
+(Zeitter et al. 2014, Burns 40:966; ``../shared/data/calibration.yaml``
+``histology_after_needling.zeitter_2014_rat``)."""
+
 
 def keratinocyte_rate(y: Arr, p: Parameters, c: Compartments) -> Arr:
-    """``dE/dt = tau r_E E (mix(w_K, FGF) - E)``."""
+    """``dE/dt = tau r_E E (min(mix(w_K, FGF), E_max) - E)``."""
     e = y[..., S.keratinocytes]
-    capacity = mix(p.keratinocyte_fgf_share, y[..., S.fgf_kgf])
+    xp = namespace(e)
+    capacity = xp.minimum(
+        mix(p.keratinocyte_fgf_share, y[..., S.fgf_kgf]), KERATINOCYTE_CAPACITY_MAX
+    )
     return c.turnover * p.keratinocyte_turnover_rate * e * (capacity - e)
 
 

@@ -58,8 +58,8 @@ def cohort(
     study = api.load(study_file, kind="study")
     if workers is not None and scheduler not in (None, "inline"):
         bad_input("--workers", "give --workers or --scheduler, not both")
+    folder = api.check_output_dir(out_dir or Path("results") / f"{study_file.stem}-cohort")
     fn = cli_evaluator(evaluator)
-    folder = out_dir or Path("results") / f"{study_file.stem}-cohort"
     result = api.run_cohort(
         study,
         n,

@@ -8,6 +8,7 @@ the traceback). Nothing here imports the model: a command imports
 
 from __future__ import annotations
 
+import errno
 import functools
 import math
 import os
@@ -57,6 +58,10 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
                 raise typer.Exit(EXIT_INTERNAL) from None
             if os.environ.get("NEEDLESIM_DEBUG"):
                 raise
+            sentence = _solver_failure(exc) or _write_failure(exc)
+            if sentence is not None:
+                err.print(f"[bold red]error:[/] {sentence}", highlight=False, soft_wrap=True)
+                raise typer.Exit(EXIT_INTERNAL) from None
             err.print(
                 f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
                 "This is a bug in needlesim; rerun with NEEDLESIM_DEBUG=1 for the traceback.",
@@ -66,6 +71,55 @@ def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
             raise typer.Exit(EXIT_INTERNAL) from None
 
     return wrapper
+
+
+def _solver_failure(exc: BaseException) -> str | None:
+    """One sentence for a solve that failed (a SolveError, or a solver error that escaped
+    as a JAX/equinox runtime error), else None."""
+    from ..api import SolveError
+
+    if isinstance(exc, SolveError):
+        return str(exc)
+    text = str(exc)
+    if "maximum number of solver steps" in text or type(exc).__name__ == "EqxRuntimeError":
+        first = next((line for line in text.splitlines() if line.strip()), type(exc).__name__)
+        return (
+            f"The solver stopped ({first.strip()[:200]}); try fewer passes, shorter needles or "
+            "longer intervals, and report the configuration if it is within the documented limits."
+        )
+    return None
+
+
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS})
+
+
+def _write_failure(exc: BaseException) -> str | None:
+    """One sentence for an output that could not be written (disk full, permission), else None.
+
+    Every result file is written atomically, so files already complete stay complete.
+    """
+    if not isinstance(exc, OSError) or exc.errno not in WRITE_ERRNOS:
+        return None
+    where = f" {exc.filename}" if exc.filename else ""
+    return (
+        f"could not write{where}: {exc.strerror or exc}; files already written are complete "
+        "(each is written whole or not at all): free space or choose another --out, then rerun."
+    )
+
+
+def print_warnings(warnings: list[Any]) -> None:
+    """Warnings about the input (never blocking), on stderr in yellow.
+
+    Each is an advisory dict (``code``, ``field``, ``message``) as in ``summary.json``.
+    """
+    for w in warnings:
+        field = w["field"] if isinstance(w, dict) else w.field
+        message = w["message"] if isinstance(w, dict) else w.message
+        err.print(
+            f"[bold yellow]warning:[/] [yellow]{field}: {message}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def default_out(config_path: Path, suffix: str = "") -> Path:

@@ -27,8 +27,8 @@ def device(
     from .. import api
 
     run = api.load(config, kind="run")
+    folder = api.check_output_dir(out_dir or default_out(config, "-device"))
     result = api.simulate_device(run, session=session, source=str(config))
-    folder = out_dir or default_out(config, "-device")
     summary = {"config": str(config), **result.summary}
     result.save(folder, summary)
     if as_json:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import EvaluatorOption, err, handles_errors, out, warn_test_double
+from .common import EvaluatorOption, err, handles_errors, out, print_warnings, warn_test_double
 
 N_VIRTUAL = 32
 """Virtual patients per candidate course (:data:`needlesim.planning.search.N_VIRTUAL`)."""
@@ -105,6 +105,8 @@ def plan(
     from .. import api
 
     patient = build_patient(age, sex, fitzpatrick, region, indication, severity, history)
+    if out_dir is not None:
+        api.check_output_dir(out_dir)
     result = api.plan(
         patient,
         history=history or [],
@@ -118,6 +120,8 @@ def plan(
     data = result.to_json()
     if data["test_double"]:
         warn_test_double()
+    if data["recommended"] is not None:
+        print_warnings(data["recommended"]["warnings"])
     if out_dir is not None:
         result.save(out_dir)
     if as_json:

@@ -18,6 +18,7 @@ from .common import (
     err,
     handles_errors,
     out,
+    print_warnings,
 )
 
 
@@ -33,7 +34,7 @@ def simulate(
     from .. import api
 
     run = api.load(config, kind="run")
-    folder = out_dir or default_out(config)
+    folder = api.check_output_dir(out_dir or default_out(config))
     if run.simulation.fidelity == "patch":
         with err.status(f"simulating {run.name} on a 3D patch"):
             result = api.simulate(run, checkpoint_dir=folder)  # checkpoints in folder, resumes
@@ -51,6 +52,7 @@ def simulate(
         )
         out.print(f"wrote {folder}/summary.json, patch.zarr, PNGs and a .vti")
         return
+    print_warnings(api.check_run(run))
     with err.status(f"simulating {run.name} ({run.protocol.session_count} sessions)"):
         result = api.simulate(run)
         result.save(folder)

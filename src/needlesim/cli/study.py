@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from .common import CohortOption, JsonOption, err, handles_errors, out
+from .common import CohortOption, JsonOption, err, handles_errors, out, print_warnings
 
 
 def study_run(
@@ -23,6 +23,7 @@ def study_run(
     from .. import api
 
     study = api.load(study_file, kind="study")
+    print_warnings(api.check_study(study))
     with err.status(f"simulating {n or study.population.n} virtual patients of {study.name}"):
         result = api.run_study(study, n)
     if as_json:

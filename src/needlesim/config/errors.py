@@ -166,5 +166,8 @@ def problems_from_validation(exc: ValidationError, root: type[BaseModel]) -> lis
             message = f"{_show(value)} is not allowed; a finite number is required"
         else:
             message = f"{_show(value)} is not allowed: {err['msg'].lower()}"
+            limits = _field_bounds(holder, str(key))
+            if limits:
+                message += f"; {limits}"
         problems.append(Problem(path, message))
     return problems

@@ -13,6 +13,29 @@ from .errors import ConfigError, Problem, problems_from_validation
 M = TypeVar("M", bound=BaseModel)
 
 
+MAX_BYTES = 1_000_000
+"""Largest configuration file read (configurations are a few kB)."""
+MAX_NODES = 100_000
+"""Most values in one document, counting every use of a YAML alias (a 'billion laughs'
+document is small on disk and huge once expanded)."""
+
+
+def _nodes_exceed(data: Any, limit: int) -> bool:
+    """Whether ``data`` has more than ``limit`` values, counting shared ones at every use."""
+    stack, count = [data], 0
+    while stack:
+        node = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+            stack.extend(node.keys())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Parse a YAML file into a mapping; every failure is a ConfigError."""
     path = Path(path)
@@ -21,10 +44,26 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError([Problem("", f"file not found: {source}")], source)
     if not path.is_file():
         raise ConfigError([Problem("", f"not a file: {source}")], source)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ConfigError(
+            [Problem("", f"the file has {size} bytes; allowed: at most {MAX_BYTES} bytes")], source
+        )
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            [Problem("", f"the file is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                     "allowed: a UTF-8 YAML file")],
+            source,
+        ) from None  # fmt: skip
+    except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the file: {exc}")], source) from None
+    if "\x00" in text:
+        raise ConfigError(
+            [Problem("", "the file holds NUL bytes (binary data); allowed: a UTF-8 YAML file")],
+            source,
+        )
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -33,7 +72,16 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         reason = getattr(exc, "problem", None) or str(exc)
         raise ConfigError([Problem("", f"malformed YAML at {where}{reason}")], source) from None
     if data is None:
-        data = {}
+        raise ConfigError(
+            [Problem("", "the file is empty; allowed: a YAML mapping of keys (needlesim schema)")],
+            source,
+        )
+    if _nodes_exceed(data, MAX_NODES):
+        raise ConfigError(
+            [Problem("", f"the document has more than {MAX_NODES} values (YAML aliases "
+                     "expanded); allowed: a configuration of ordinary size")],
+            source,
+        )  # fmt: skip
     if not isinstance(data, dict):
         raise ConfigError(
             [Problem("", f"the file must hold a mapping of keys, got {type(data).__name__}")],

@@ -16,6 +16,7 @@ _WHERE = {
     "provenance": "provenance",
     "read_zarr": "results",
     "write_zarr": "results",
+    "check_output_dir": "outdir",
     "user_data_dir": "paths",
     "user_cache_dir": "paths",
     "jax_cache_dir": "paths",
@@ -24,6 +25,7 @@ _WHERE = {
 
 if TYPE_CHECKING:
     from .atomic import atomic_path, write_json, write_text
+    from .outdir import check_output_dir
     from .paths import default_fitted_out, jax_cache_dir, user_cache_dir, user_data_dir
     from .provenance import config_hash, provenance
     from .results import read_zarr, write_zarr
@@ -39,6 +41,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "atomic_path",
+    "check_output_dir",
     "config_hash",
     "default_fitted_out",
     "jax_cache_dir",

@@ -2,30 +2,16 @@
 
 The chart gives ranges per depth bin (0.2-0.5 mm: 2-3 days; 0.8-1.5 mm: 4-5;
 2.0-3.0 mm: 6-7). Downtime is interpolated linearly between the bin midpoints
-(0.35 mm -> 2.5 days, 1.15 -> 4.5, 2.5 -> 6.5) and held constant beyond them.
+(0.35 mm -> 2.5 days, 1.15 -> 4.5, 2.5 -> 6.5) and held constant beyond them
+(:func:`needlesim.safety.recovery.downtime_days`, shared with the warnings).
 """
 
 from __future__ import annotations
 
-from functools import cache
+from ..safety.recovery import downtime_days
+from .safety import section_citation
 
-import numpy as np
-
-from .safety import safety_data, section_citation
-
-
-@cache
-def _anchors() -> tuple[tuple[float, ...], tuple[float, ...]]:
-    bins = safety_data()["downtime_days_by_depth"]["bins"]
-    depth = tuple(float(np.mean(b["depth_mm"])) for b in bins)
-    days = tuple(float(np.mean(b["days"])) for b in bins)
-    return depth, days
-
-
-def downtime_days(needle_length_mm: float) -> float:
-    """Expected downtime in days after a session with needles of ``needle_length_mm``."""
-    depth, days = _anchors()
-    return float(np.interp(needle_length_mm, depth, days))
+__all__ = ["downtime_days", "downtime_source"]
 
 
 def downtime_source() -> str:

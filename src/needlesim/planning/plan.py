@@ -86,7 +86,15 @@ class TreatmentPlan:
             "flags": flags,
             "why": why,
             "aftercare": [a.to_dict() for a in items],
+            "warnings": [w.to_dict() for w in self._warnings(c)],
         }
+
+    def _warnings(self, c: Any) -> list[Any]:
+        """The shared input warnings (:mod:`needlesim.safety`) for this course."""
+        from ..config import RunConfig
+        from ..safety import check_run
+
+        return check_run(RunConfig(patient=self.patient, protocol=c.protocol()))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form: ``refused``, ``reasons``, ``precautions``, ``recommended``,

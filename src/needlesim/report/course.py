@@ -97,6 +97,7 @@ def summary(result: CourseResult) -> dict[str, Any]:
         "patient": config.patient.model_dump(mode="json"),
         "skin_thickness_um": result.skin.as_dict(),
         "sessions": sessions,
+        "warnings": [w.to_dict() for w in result.warnings],
         "days": days,
         "observables": {
             name: {"unit": observable_unit(name), "values": [result.at(d)[name] for d in days]}

@@ -53,6 +53,10 @@ them as RuntimeError, or as ValueError when they pass through a host callback)."
 
 def is_solver_failure(exc: BaseException) -> bool:
     """Whether ``exc`` is a failed solve (not a bug or bad input)."""
+    from ..solve.errors import SolveError
+
+    if isinstance(exc, SolveError):
+        return True
     text = str(exc).lower()
     return any(fragment in text for fragment in SOLVER_FAILURES)
 

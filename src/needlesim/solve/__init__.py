@@ -7,6 +7,7 @@
 * :mod:`~needlesim.solve.exchange` - the inter-layer exchange operator.
 """
 
+from .errors import SolveError
 from .exchange import INTERFACE_MASK, exchange_rates, interface_conductance
 from .layered import (
     LIVE_INDEX,
@@ -24,6 +25,7 @@ __all__ = [
     "INTERFACE_MASK",
     "LIVE_INDEX",
     "N_LIVE",
+    "SolveError",
     "SolverOptions",
     "Trajectory",
     "exchange_rates",

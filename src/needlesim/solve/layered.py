@@ -39,7 +39,8 @@ skin, sessions and injuries); each shape is compiled once by ``jax.jit``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import diffrax as dfx
@@ -68,6 +69,7 @@ from ..biology import (
     reaction_rates,
 )
 from ._tridiagonal import LayerTridiagonal
+from .errors import SolveError
 from .exchange import exchange_rates
 from .imex import LinearImplicitARK5
 
@@ -104,7 +106,13 @@ class SolverOptions:
     rates stay below ~3/day, whereas near rest, where the error estimate is
     tiny, the controller would otherwise grow the step until round-off is
     amplified (use ``None`` with ``kvaerno5``). ``max_steps`` bounds the steps
-    of one segment (between sessions).
+    of one segment (between sessions); :func:`step_budget` raises it for
+    segments longer than ``max_steps / 2`` steps of ``dtmax``. ``throw``: raise
+    inside the solve on failure (diffrax's behaviour, for direct calls of
+    :data:`simulate_many`); :func:`simulate_layered` and
+    :func:`simulate_layered_batch` solve with ``throw=False``, check every
+    segment and retry failed patients with :func:`fallback_options` before
+    raising :class:`~needlesim.solve.errors.SolveError`.
 
     ``adjoint``: how derivatives through the solve are taken: ``"checkpoint"``
     (diffrax ``RecursiveCheckpointAdjoint``, reverse mode, ``jax.grad``) or
@@ -120,6 +128,40 @@ class SolverOptions:
     dtmax: float | None = 1.0
     max_steps: int = 8192
     adjoint: str = "checkpoint"
+    throw: bool = True
+
+
+STEPS_PER_DTMAX = 2
+"""Step budget per ``dtmax`` of segment length (room for a rejected step each)."""
+
+
+def step_budget(options: SolverOptions, session_days: np.ndarray, t_end: float) -> int:
+    """``max_steps`` for a course: at least ``STEPS_PER_DTMAX`` steps per ``dtmax`` of the
+    longest segment, rounded up to a power of two (few recompiles); never below
+    ``options.max_steps`` (so ordinary courses keep their compiled solve)."""
+    if options.dtmax is None:
+        return options.max_steps
+    start = np.minimum(np.asarray(session_days, dtype=np.float64), t_end)
+    stop = np.concatenate([start[..., 1:], np.full((*start.shape[:-1], 1), t_end)], axis=-1)
+    longest = float(np.max(stop - start, initial=0.0))
+    needed = int(np.ceil(STEPS_PER_DTMAX * longest / options.dtmax))
+    if needed <= options.max_steps:
+        return options.max_steps
+    return 1 << (needed - 1).bit_length()
+
+
+FALLBACK_DTMAX = 0.25
+"""Step cap (days) of the fallback solve."""
+FALLBACK_STEPS_FACTOR = 4
+"""The fallback's step budget over the default ``max_steps`` (at least)."""
+
+
+def fallback_options(options: SolverOptions) -> SolverOptions:
+    """The retry of a failed solve: fully implicit Kvaerno5 (dense Jacobian, robust to stiff
+    reactions), steps capped at :data:`FALLBACK_DTMAX`, four times the step budget."""
+    dtmax = FALLBACK_DTMAX if options.dtmax is None else min(options.dtmax, FALLBACK_DTMAX)
+    steps = FALLBACK_STEPS_FACTOR * max(options.max_steps, SolverOptions.max_steps)
+    return replace(options, method="kvaerno5", dtmax=dtmax, max_steps=steps, throw=False)
 
 
 def pack(y: Array) -> Array:
@@ -189,12 +231,13 @@ def _run_segments(
     seg_ts: Array,
     t_end: Array,
     options: SolverOptions,
-) -> tuple[Array, Array, Array]:
+) -> tuple[Array, Array, Array, Array]:
     """Integrate one patient's course segment by segment (see the module docstring).
 
     ``seg_ts[segment, column]``: the days each segment saves (clipped to the
     segment). Returns the packed saves ``[segment, column, N_LIVE]``, the rest
-    state ``[5, N_SPECIES]`` and the steps per segment.
+    state ``[5, N_SPECIES]``, the steps per segment and whether each segment
+    succeeded (solver success and finite saves).
     """
     c = compartments(p, cov)
     y_rest = baseline_state(p, cov)
@@ -228,13 +271,43 @@ def _run_segments(
             stepsize_controller=controller,
             max_steps=options.max_steps,
             adjoint=adjoint,
+            throw=options.throw,
         )
         ys = sol.ys
         assert ys is not None
-        return ys[-1], (ys[:-1], sol.stats["num_steps"])
+        ok = (sol.result == dfx.RESULTS.successful) & jnp.all(jnp.isfinite(ys))
+        return ys[-1], (ys[:-1], sol.stats["num_steps"], ok)
 
-    _, (ys, steps) = jax.lax.scan(segment, pack(y_rest), (t0, t1, injuries, applies, seg_ts))
-    return ys, y_rest, steps
+    _, (ys, steps, ok) = jax.lax.scan(segment, pack(y_rest), (t0, t1, injuries, applies, seg_ts))
+    return ys, y_rest, steps, ok
+
+
+def _simulate_checked(
+    p: Parameters,
+    cov: Covariates,
+    session_days: Array,
+    injuries: SessionInjury,
+    save_days: Array,
+    options: SolverOptions,
+) -> tuple[Array, Array, Array, Array]:
+    """One patient: (states[n_save, 5, N_SPECIES], baseline[5, N_SPECIES], steps[n_sessions],
+    ok[n_sessions]).
+
+    Every segment saves at every save day clipped to it (session days may differ
+    between patients under ``vmap``); see :func:`_simulate_segments` for the
+    cheaper path when the sessions are shared.
+    """
+    order = jnp.argsort(save_days)
+    save_days = save_days[order]
+    seg_ts = jnp.broadcast_to(save_days, (session_days.shape[0], save_days.shape[0]))
+    ys, y_rest, steps, ok = _run_segments(
+        p, cov, session_days, injuries, seg_ts, jnp.max(save_days), options
+    )
+    k = jnp.sum(session_days[None, :] <= save_days[:, None], axis=1) - 1
+    chosen = ys[jnp.maximum(k, 0), jnp.arange(save_days.shape[0])]
+    chosen = jnp.where((k >= 0)[:, None], chosen, pack(y_rest)[None, :])
+    unsorted = jnp.zeros_like(chosen).at[order].set(chosen)
+    return unpack(unsorted), y_rest, steps, ok
 
 
 def _simulate(
@@ -245,26 +318,14 @@ def _simulate(
     save_days: Array,
     options: SolverOptions,
 ) -> tuple[Array, Array, Array]:
-    """One patient: (states[n_save, 5, N_SPECIES], baseline[5, N_SPECIES], steps[n_sessions]).
-
-    Every segment saves at every save day clipped to it (session days may differ
-    between patients under ``vmap``); see :func:`_simulate_segments` for the
-    cheaper path when the sessions are shared.
-    """
-    order = jnp.argsort(save_days)
-    save_days = save_days[order]
-    seg_ts = jnp.broadcast_to(save_days, (session_days.shape[0], save_days.shape[0]))
-    ys, y_rest, steps = _run_segments(
-        p, cov, session_days, injuries, seg_ts, jnp.max(save_days), options
-    )
-    k = jnp.sum(session_days[None, :] <= save_days[:, None], axis=1) - 1
-    chosen = ys[jnp.maximum(k, 0), jnp.arange(save_days.shape[0])]
-    chosen = jnp.where((k >= 0)[:, None], chosen, pack(y_rest)[None, :])
-    unsorted = jnp.zeros_like(chosen).at[order].set(chosen)
-    return unpack(unsorted), y_rest, steps
+    """:func:`_simulate_checked` without the success flags."""
+    return _simulate_checked(p, cov, session_days, injuries, save_days, options)[:3]
 
 
-_simulate_one = jax.jit(_simulate, static_argnames=("options",))
+_simulate_one = jax.jit(_simulate_checked, static_argnames=("options",))
+_simulate_checked_many = jax.jit(
+    jax.vmap(_simulate_checked, in_axes=(0, 0, 0, 0, None, None)), static_argnames=("options",)
+)
 simulate_many = jax.jit(
     jax.vmap(_simulate, in_axes=(0, 0, 0, 0, None, None)), static_argnames=("options",)
 )
@@ -323,8 +384,9 @@ def _simulate_segments(
     seg_ts: Array,
     t_end: Array,
     options: SolverOptions,
-) -> tuple[Array, Array, Array]:
-    """One patient, sessions shared: (packed saves ``[segment, column, N_LIVE]``, rest, steps).
+) -> tuple[Array, Array, Array, Array]:
+    """One patient, sessions shared: (packed saves ``[segment, column, N_LIVE]``, rest, steps,
+    ok).
 
     The same integration as :func:`_simulate` (same segments, steps and dense
     output), but each segment saves only its own days (``seg_ts``, from
@@ -390,6 +452,64 @@ def _check_sessions(session_days: np.ndarray) -> None:
         raise ValueError(f"session_days must be sorted ascending, got {session_days}")
 
 
+def _patient_ok(ok: Array) -> np.ndarray:
+    """``ok[..., segment]`` -> whether each patient's whole course succeeded (``[...]``)."""
+    return np.asarray(np.asarray(ok).all(axis=-1))
+
+
+def _failed_where(ok: Array, session_days: np.ndarray) -> tuple[list[int], int, float]:
+    """Failed patients and the first failed segment of the first of them (index, start day)."""
+    flags = np.asarray(ok)
+    flags = flags.reshape(-1, flags.shape[-1])
+    bad = [int(i) for i in np.flatnonzero(~flags.all(axis=-1))]
+    k = int(np.argmin(flags[bad[0]]))
+    days = np.asarray(session_days, dtype=np.float64).reshape(-1, flags.shape[-1])
+    return bad, k, float(days[min(bad[0], days.shape[0] - 1), k])
+
+
+def _solve_checked(
+    call: Callable[[SolverOptions], tuple[Array, ...]],
+    options: SolverOptions,
+    session_days: np.ndarray,
+    t_end: float,
+) -> tuple[Array, ...]:
+    """Run ``call`` (its last output: ``ok[..., segment]``) with a step budget for the
+    course; retry with :func:`fallback_options` if any patient failed; merge per patient.
+
+    Raises :class:`SolveError` if a patient fails both ways.
+    """
+    opts = replace(options, throw=False, max_steps=step_budget(options, session_days, t_end))
+    first = call(opts)
+    ok = _patient_ok(first[-1])
+    if ok.all():
+        return first[:-1]
+    fallback = fallback_options(opts)
+    budget = max(fallback.max_steps, step_budget(fallback, session_days, t_end))
+    retry = call(replace(fallback, max_steps=budget))
+    ok_retry = _patient_ok(retry[-1])
+    if not (ok | ok_retry).all():
+        failed = np.asarray(first[-1]) & np.asarray(retry[-1])
+        bad, k, day = _failed_where(failed, session_days)
+        who = "the patient" if ok.ndim == 0 else f"patient {bad[0]} of {ok.size}"
+        if len(bad) > 1:
+            who += f" (and {len(bad) - 1} more)"
+        raise SolveError(
+            f"The layered solver could not integrate {who} from session {k + 1} (day {day:g}) "
+            "on, even when retried with the implicit Kvaerno5 method and steps of at most "
+            f"{FALLBACK_DTMAX:g} days; try fewer passes, shorter needles or longer intervals "
+            "between sessions, and report the configuration if it is within the documented "
+            "limits.",
+            tuple(bad),
+        )
+    keep = jnp.asarray(ok)
+
+    def merge(a: Array, b: Array) -> Array:
+        mask = keep.reshape(keep.shape + (1,) * (a.ndim - keep.ndim))
+        return jnp.where(mask, a, b)
+
+    return tuple(merge(a, b) for a, b in zip(first[:-1], retry[:-1], strict=True))
+
+
 def simulate_layered(
     params: Parameters,
     patient: Covariates,
@@ -408,19 +528,24 @@ def simulate_layered(
     _check_sessions(days)
     save = jnp.asarray(save_days, dtype=jnp.float64)
     if isinstance(save_days, jax.core.Tracer):  # save days not known here: every segment saves all
-        states, rest, steps = _simulate_one(
+        states, rest, steps, _ = _simulate_one(
             params, patient, jnp.asarray(days), _as_injuries(injuries), save, options
         )
         return Trajectory(days=save, states=states, baseline=rest, steps=steps)
     saves = SegmentSaves.of(days, np.asarray(save_days, dtype=np.float64))
-    ys, rest, steps = _simulate_segments_one(
-        params,
-        patient,
-        jnp.asarray(days),
-        _as_injuries(injuries),
-        jnp.asarray(saves.ts),
-        jnp.asarray(saves.t_end),
+    ys, rest, steps = _solve_checked(
+        lambda opts: _simulate_segments_one(
+            params,
+            patient,
+            jnp.asarray(days),
+            _as_injuries(injuries),
+            jnp.asarray(saves.ts),
+            jnp.asarray(saves.t_end),
+            opts,
+        ),
         options,
+        days,
+        saves.t_end,
     )
     states = _select_saves(ys, rest, jnp.asarray(saves.segment), jnp.asarray(saves.column))
     return Trajectory(days=save, states=states, baseline=rest, steps=steps)
@@ -462,16 +587,33 @@ def simulate_layered_batch(
     if days.ndim == 1 and not isinstance(save_days, jax.core.Tracer):
         # shared sessions: each segment saves only its own days
         saves = SegmentSaves.of(days, np.asarray(save_days, dtype=np.float64))
-        ys, rest, steps = _simulate_segments_many(
-            params.broadcast((b,)),
-            cov,
-            jnp.asarray(days),
-            inj_b,
-            jnp.asarray(saves.ts),
-            jnp.asarray(saves.t_end),
+        pb = params.broadcast((b,))
+        ys, rest, steps = _solve_checked(
+            lambda opts: _simulate_segments_many(
+                pb,
+                cov,
+                jnp.asarray(days),
+                inj_b,
+                jnp.asarray(saves.ts),
+                jnp.asarray(saves.t_end),
+                opts,
+            ),
             options,
+            days,
+            saves.t_end,
         )
         states = _select_saves(ys, rest, jnp.asarray(saves.segment), jnp.asarray(saves.column))
         return Trajectory(days=save, states=states, baseline=rest, steps=steps)
-    states, rest, steps = simulate_many(params.broadcast((b,)), cov, days_b, inj_b, save, options)
+    if isinstance(save_days, jax.core.Tracer):
+        states, rest, steps = simulate_many(
+            params.broadcast((b,)), cov, days_b, inj_b, save, options
+        )
+        return Trajectory(days=save, states=states, baseline=rest, steps=steps)
+    pb = params.broadcast((b,))
+    states, rest, steps = _solve_checked(
+        lambda opts: _simulate_checked_many(pb, cov, days_b, inj_b, save, opts),
+        options,
+        np.broadcast_to(days, (b, days.shape[-1])),
+        float(np.max(np.asarray(save_days))),
+    )
     return Trajectory(days=save, states=states, baseline=rest, steps=steps)
