@@ -135,3 +135,20 @@ def test_point_calibration_keeps_its_listed_targets(tmp_path: Path) -> None:
     ]
     assert len(every) == len(means) > len(targets)
     assert sorted((t.study.name, t.observable, t.measured) for t in every) == sorted(means)
+
+
+def test_instrument_numbers_are_cited_and_ceilings_follow() -> None:
+    """Every instrument entry has a source; the suction ratios and stained fractions are <= 1,
+    so their largest possible % change is finite (docs/instruments.md)."""
+    from needlesim.data import load_table
+
+    table = load_table("instruments.yaml")
+    for name, entry in table.items():
+        assert isinstance(entry.get("source"), str) and len(entry["source"]) > 40, name
+    for ratio in ("R2", "R5", "R7"):
+        lo, hi = table["cutometer_face"][ratio]
+        assert 0.0 < lo <= hi < 1.0
+    r2_low = table["cutometer_face"]["R2"][0]
+    assert 100.0 * (1.0 / r2_low - 1.0) == pytest.approx(51.5, abs=0.1)  # docs: at most +52 %
+    fraction = table["collagen_stained_area_fraction_normal"]
+    assert 100.0 * (1.0 / fraction["papillary"] - 1.0) == pytest.approx(7.1, abs=0.05)
