@@ -74,7 +74,8 @@ measurements:
     data = json.loads(result.stdout)
     assert data["study"] == "tiny"
     first, second = data["predictions"]
-    assert set(first) == {"observable", "day", "mean", "p2_5", "p97_5", "measured"}
+    assert {"observable", "day", "mean", "p2_5", "p97_5", "measured"} <= set(first)
+    assert first["statistic"] == "mean" and data["not_modelled_adjuncts"] == []
     assert first["day"] == 56 + 60 and first["measured"] == 5.0
     assert first["p2_5"] <= first["mean"] <= first["p97_5"]
     assert second["measured"] is None and 0.0 <= second["mean"] <= 1.0

@@ -5,6 +5,13 @@ A target is one measurement with a value in a study file: the cohort mean of
 within ``tolerance``. Tolerances and their reasons come from the packaged
 ``tolerances.yaml`` (or a user's file of the same form); targets it does not
 list take its documented rules.
+
+Only measurements of a cohort *mean* are targets of this (point) calibration.
+A tolerance table with ``only_listed: true`` (the packaged one) restricts the
+targets further to the ``(study, observable)`` pairs it lists: the packaged
+calibration keeps its seven targets while ``studies/calibration/`` holds the
+whole evidence base (fractions, SDs and further studies, for the Bayesian
+calibration and cross-validation).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from ..config import ConfigError, Measurement, Observable, Problem, Study, load
+from ..config import ConfigError, Measurement, Observable, Problem, Statistic, Study, load
 from ..config.loading import read_yaml
 from ..studies import study_files, wilson_interval
 
@@ -124,8 +131,16 @@ def _by_rule(
     return width, width, f"rule: {100 * relative:g} % of the value"
 
 
+def _listed(table: dict[str, Any]) -> set[tuple[str, str]] | None:
+    """The ``(study, observable)`` pairs of a table with ``only_listed: true``, else None."""
+    if not table.get("only_listed", False):
+        return None
+    return {(s, o) for s, obs in (table.get("targets") or {}).items() for o in obs}
+
+
 def load_targets(folder: str | Path, tolerances: str | Path | None = None) -> list[Target]:
-    """Every measured value of every study in ``folder``, with its tolerance.
+    """Every measured mean of the studies in ``folder`` (only the listed ones if the
+    tolerance table says ``only_listed: true``), with its tolerance.
 
     Raises :class:`~needlesim.config.ConfigError` for a missing folder, a folder
     without studies or measured values, or an invalid study or tolerance file.
@@ -137,12 +152,15 @@ def load_targets(folder: str | Path, tolerances: str | Path | None = None) -> li
     if not files:
         raise ConfigError([Problem("--studies", f"no study files (*.yaml) in {str(folder)!r}")])
     table = read_yaml(tolerances) if tolerances is not None else None
+    listed = _listed(packaged_tolerances() if table is None else table)
     targets = []
     for path in files:
         study = load(Study, path)
         last = study.protocol.last_session_day
         for m in study.measurements:
-            if m.value is None:
+            if m.value is None or m.statistic != Statistic.mean:
+                continue
+            if listed is not None and (study.name, m.observable.value) not in listed:
                 continue
             targets.append(
                 Target(

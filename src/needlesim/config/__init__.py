@@ -7,6 +7,7 @@ model or raises :class:`ConfigError` listing every problem by field path.
 
 from .device import AnyDevice, Device, PenDevice, RollerDevice, StampDevice
 from .enums import (
+    Adjunct,
     Fidelity,
     Indication,
     NeedleMaterial,
@@ -15,6 +16,7 @@ from .enums import (
     RollPattern,
     Severity,
     Sex,
+    Statistic,
 )
 from .errors import ConfigError, Problem
 from .loading import load, read_yaml, validate
@@ -25,6 +27,7 @@ from .simulation import Simulation
 from .study import AgeNormal, AgeUniform, Measurement, Population, Study
 
 __all__ = [
+    "Adjunct",
     "AgeNormal",
     "AgeUniform",
     "AnyDevice",
@@ -51,6 +54,7 @@ __all__ = [
     "Simulation",
     "SkinOverride",
     "StampDevice",
+    "Statistic",
     "Study",
     "load",
     "read_yaml",

@@ -96,3 +96,38 @@ class Observable(StrEnum):
     pih_incidence = "pih_incidence"
     erythema_duration_days = "erythema_duration_days"
     channel_closure_hours = "channel_closure_hours"
+
+
+class Statistic(StrEnum):
+    """What a measurement's value summarises over the study's patients.
+
+    ``mean``: the mean of the observable; ``fraction_at_most`` /
+    ``fraction_at_least``: the share of patients whose observable is
+    ``<= threshold`` / ``>= threshold`` (0-1); ``sd``: the between-patient
+    standard deviation of the observable.
+    """
+
+    mean = "mean"
+    fraction_at_most = "fraction_at_most"
+    fraction_at_least = "fraction_at_least"
+    sd = "sd"
+
+
+class Adjunct(StrEnum):
+    """What a study added to needling (``protocol.adjuncts``).
+
+    Those with a comparison against needling alone in the reference data have
+    a documented effect (``needlesim.outcomes.adjuncts``); the others are named
+    in the study output as ``not_modelled_adjuncts``.
+    """
+
+    vitamin_a_c_topical = "vitamin_a_c_topical"
+    vitamin_c_topical = "vitamin_c_topical"
+    prp = "prp"
+    tranexamic_acid = "tranexamic_acid"
+    glycolic_acid_peel = "glycolic_acid_peel"
+    tca_cross = "tca_cross"
+    triple_combination_cream = "triple_combination_cream"
+    photoprotection = "photoprotection"
+    dexpanthenol = "dexpanthenol"
+    other = "other"

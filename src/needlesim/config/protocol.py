@@ -10,6 +10,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from ._base import StrictModel
 from .device import AnyDevice, Device, RollerDevice
+from .enums import Adjunct
 
 
 class SessionSpec(StrictModel):
@@ -50,6 +51,10 @@ class Protocol(StrictModel):
     interval_days: float = Field(
         30.0, gt=0.0, le=365.0, description="Days between sessions when no day is given."
     )
+    adjuncts: list[Adjunct] = Field(
+        default_factory=list,
+        description="What was added to needling (topicals, PRP, peels, ...); see Adjunct.",
+    )
 
     @model_validator(mode="after")
     def _check_sessions(self) -> Protocol:
@@ -62,6 +67,9 @@ class Protocol(StrictModel):
                 raise ValueError(f"session days must increase strictly, got {days}")
             if len(self.sessions) > 50:
                 raise ValueError(f"at most 50 sessions, got {len(self.sessions)}")
+        repeated = sorted({a.value for a in self.adjuncts if self.adjuncts.count(a) > 1})
+        if repeated:
+            raise ValueError(f"adjuncts must not repeat, got {repeated} more than once")
         return self
 
     @property

@@ -5,12 +5,14 @@
 
 from .evaluate import default_days, evaluate_batch, individual_factors, variability
 from .population import model_seeds, patient_table, sample_patients
-from .runner import Prediction, StudyResult, run_study, wilson_interval
+from .runner import Prediction, StudyResult, run_study
+from .statistics import Summary, summarise, wilson_interval
 from .validate import ValidationRow, rows, study_files, validate_folder
 
 __all__ = [
     "Prediction",
     "StudyResult",
+    "Summary",
     "ValidationRow",
     "default_days",
     "evaluate_batch",
@@ -21,6 +23,7 @@ __all__ = [
     "run_study",
     "sample_patients",
     "study_files",
+    "summarise",
     "validate_folder",
     "variability",
     "wilson_interval",

@@ -11,7 +11,11 @@ The JSON of ``needlesim study run FILE --json`` (DESIGN.md)::
 are over the virtual cohort; for ``pih_incidence`` (a per-patient probability)
 the mean is the expected incidence and the interval is the 95 % range of the
 incidence a trial of this size would observe (binomial, from the cohort's
-probabilities: Wilson interval).
+probabilities: Wilson interval). A measurement's ``statistic`` other than the
+mean (a fraction of patients, a between-patient SD) is predicted in ``mean``
+with the interval of :mod:`.statistics`; adjuncts with a cited effect act on
+the per-patient values first (:mod:`needlesim.outcomes.adjuncts`), those
+without one are listed in ``not_modelled_adjuncts``.
 """
 
 from __future__ import annotations
@@ -22,10 +26,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import Measurement, Observable, Study
+from ..config import Measurement, Observable, Statistic, Study
+from ..outcomes.adjuncts import apply_adjuncts, not_modelled
 from .defaults import with_study_defaults
 from .evaluate import evaluate_batch
 from .population import patient_table
+from .statistics import summarise
 
 DEFAULT_AFTER_LAST_SESSION_DAYS = 90.0
 """When a study lists no measurements, every observable is predicted this long after the course."""
@@ -39,6 +45,9 @@ class Prediction:
     p2_5: float
     p97_5: float
     measured: float | None
+    statistic: str = Statistic.mean.value
+    threshold: float | None = None
+    adjuncts: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +57,9 @@ class Prediction:
             "p2_5": self.p2_5,
             "p97_5": self.p97_5,
             "measured": self.measured,
+            "statistic": self.statistic,
+            "threshold": self.threshold,
+            "adjuncts": list(self.adjuncts),
         }
 
 
@@ -58,7 +70,11 @@ class StudyResult:
     outcomes: pd.DataFrame  # one row per patient and day, the measured observables
 
     def to_dict(self) -> dict[str, Any]:
-        return {"study": self.study.name, "predictions": [p.to_dict() for p in self.predictions]}
+        return {
+            "study": self.study.name,
+            "predictions": [p.to_dict() for p in self.predictions],
+            "not_modelled_adjuncts": not_modelled(self.study.protocol.adjuncts),
+        }
 
 
 def measurements(study: Study) -> list[Measurement]:
@@ -71,18 +87,8 @@ def measurements(study: Study) -> list[Measurement]:
     ]
 
 
-def wilson_interval(p: float, n: int, z: float = 1.959964) -> tuple[float, float]:
-    """95 % Wilson score interval of a proportion ``p`` observed in ``n`` subjects."""
-    if n <= 0:
-        return (float("nan"), float("nan"))
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def run_study(study: Study, n: int | None = None) -> StudyResult:
-    """Simulate the study's virtual cohort and predict each measurement.
+    """Simulate the study's virtual cohort and predict each measurement's statistic.
 
     What the study leaves out takes the documented defaults (:mod:`.defaults`).
     Only the measured observables are computed (``outcomes`` holds those columns).
@@ -98,10 +104,19 @@ def run_study(study: Study, n: int | None = None) -> StudyResult:
     for m in wanted:
         day = m.day_from_first_session(last)
         values = outcomes.loc[np.isclose(outcomes["day"], day), m.observable.value].to_numpy()
-        mean = float(np.mean(values))
-        if m.observable == Observable.pih_incidence:
-            lo, hi = wilson_interval(mean, values.size)
-        else:
-            lo, hi = (float(v) for v in np.percentile(values, [2.5, 97.5]))
-        predictions.append(Prediction(m.observable.value, float(day), mean, lo, hi, m.value))
+        values, applied = apply_adjuncts(values, m.observable, study.protocol.adjuncts)
+        summary = summarise(values, m.observable, m.statistic, m.threshold, m.n)
+        predictions.append(
+            Prediction(
+                m.observable.value,
+                float(day),
+                summary.value,
+                summary.p2_5,
+                summary.p97_5,
+                m.value,
+                m.statistic.value,
+                m.threshold,
+                tuple(applied),
+            )
+        )
     return StudyResult(study, predictions, outcomes)

@@ -18,6 +18,18 @@ class ValidationRow:
     p2_5: float
     p97_5: float
     measured: float
+    statistic: str = "mean"
+    threshold: float | None = None
+
+    @property
+    def label(self) -> str:
+        """The observable with its statistic, e.g. ``scar_grade_change [fraction <= -1.5]``."""
+        if self.statistic == "mean":
+            return self.observable
+        if self.statistic == "sd":
+            return f"{self.observable} [sd]"
+        side = "<=" if self.statistic == "fraction_at_most" else ">="
+        return f"{self.observable} [fraction {side} {self.threshold:g}]"
 
     @property
     def error(self) -> float:
@@ -44,7 +56,17 @@ def validate_folder(folder: str | Path, n: int | None = None) -> list[StudyResul
 def rows(results: list[StudyResult]) -> list[ValidationRow]:
     """Predicted vs measured for every measurement that has a value."""
     return [
-        ValidationRow(r.study.name, p.observable, p.day, p.mean, p.p2_5, p.p97_5, p.measured)
+        ValidationRow(
+            r.study.name,
+            p.observable,
+            p.day,
+            p.mean,
+            p.p2_5,
+            p.p97_5,
+            p.measured,
+            p.statistic,
+            p.threshold,
+        )
         for r in results
         for p in r.predictions
         if p.measured is not None
