@@ -1,7 +1,7 @@
 """Issue 13: >= 1000 generated bad inputs, each a clean error naming field, value and allowed.
 
 Inputs go through the CLI's own validation path (the loader :func:`needlesim.config.load`,
-:func:`needlesim.planning.cli.build_patient`, :func:`needlesim.io.check_output_dir`,
+:func:`needlesim.cli.plan.build_patient`, :func:`needlesim.io.check_output_dir`,
 the cohort's option checks); a sample goes through the real CLI (Typer's CliRunner):
 exit 2, one line per problem, no traceback, and an existing results folder untouched.
 """
@@ -20,9 +20,9 @@ import yaml
 from typer.testing import CliRunner
 
 from needlesim.cli import app
+from needlesim.cli.plan import build_patient
 from needlesim.config import ConfigError, RunConfig, Study, load, validate
 from needlesim.io import check_output_dir
-from needlesim.planning.cli import build_patient
 
 SEED = 13
 RUN_BASE: dict[str, Any] = {
