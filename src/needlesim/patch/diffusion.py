@@ -277,9 +277,12 @@ class DiffusionOperator:
         _, (c, inv) = jax.lax.scan(eliminate, jnp.zeros_like(dia[0]), (low, dia, upp))
         return ShiftedFactor(low, c, inv)
 
-    def solve_factored(self, rhs: jax.Array, factor: ShiftedFactor) -> jax.Array:
+    def solve_factored(
+        self, rhs: jax.Array, factor: ShiftedFactor, out_dtype: Any = None
+    ) -> jax.Array:
         """Solve with the factors of :meth:`factor_shifted` in real space, in the factors'
-        precision (``rhs`` is cast; the result has the dtype of ``rhs``)."""
+        precision (``rhs`` is cast; the result has ``out_dtype``, default that of
+        ``rhs``)."""
         dtype = factor.inv_pivot.dtype
         rhs_hat = jnp.fft.rfft2(rhs.astype(dtype), axes=(1, 2))
         # depth first; the real factors multiply the complex coefficients directly
@@ -300,7 +303,7 @@ class DiffusionOperator:
         _, x = jax.lax.scan(backward, zero, (factor.upper_eliminated, d), reverse=True)
         x_hat = jnp.moveaxis(x, 0, -1)
         out = jnp.fft.irfft2(x_hat, s=self.grid.shape[:2], axes=(1, 2))
-        return out.astype(rhs.dtype)
+        return out.astype(rhs.dtype if out_dtype is None else out_dtype)
 
 
 class ShiftedFactor(NamedTuple):

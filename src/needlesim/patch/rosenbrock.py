@@ -349,15 +349,19 @@ class RosenbrockSystem:
                 return r / (1.0 - gh * local)
             # one independent FFT/substitution chain per species: the CPU runtime runs
             # them concurrently (one batched solve runs on one thread at a time); the
-            # rows are assembled by one concatenation, in species order
+            # rows are assembled by one concatenation, in species order, and returned in
+            # the preconditioner's precision (GMRES stores its directions in it)
             rows: dict[int, jax.Array] = {
                 s: self.diffusion.solve_factored(
-                    r[s : s + 1], ShiftedFactor(*(a[:, k : k + 1] for a in factor))
+                    r[s : s + 1],
+                    ShiftedFactor(*(a[:, k : k + 1] for a in factor)),
+                    preconditioner_dtype,
                 )
                 for k, s in enumerate(self.diffusing)
             }
             for s in others:
-                rows[s] = r[s : s + 1] / (1.0 - gh * local[s : s + 1])
+                rest = r[s : s + 1] / (1.0 - gh * local[s : s + 1])
+                rows[s] = rest.astype(preconditioner_dtype)
             return jnp.concatenate([rows[s] for s in range(self.model.n_species)])
 
         # GMRES in variables scaled by the error weights: the Arnoldi basis and the
