@@ -8,12 +8,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# eager: the submodule ``provenance`` shares its name with its function, and a lazy
+# attribute would be replaced by the submodule once anything imports it
+from .provenance import config_hash, provenance
+
 _WHERE = {
     "atomic_path": "atomic",
     "write_json": "atomic",
     "write_text": "atomic",
-    "config_hash": "provenance",
-    "provenance": "provenance",
     "read_zarr": "results",
     "write_zarr": "results",
     "check_output_dir": "outdir",
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
     from .atomic import atomic_path, write_json, write_text
     from .outdir import check_output_dir
     from .paths import default_fitted_out, jax_cache_dir, user_cache_dir, user_data_dir
-    from .provenance import config_hash, provenance
     from .results import read_zarr, write_zarr
 
 
