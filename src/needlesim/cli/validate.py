@@ -30,13 +30,13 @@ def validate(
         sys.stdout.write(json.dumps(data) + "\n")
         return
     table = Table(title=f"validation: {len(results)} studies, {len(found)} measured values")
-    for column in ("study", "observable", "day", "predicted", "95 % range", "measured", "error"):
-        table.add_column(column, justify="left" if column in ("study", "observable") else "right")
+    for column in ("study", "measurement", "day", "predicted", "95 % range", "measured", "error"):
+        table.add_column(column, justify="left" if column in ("study", "measurement") else "right")
     for r in found:
         mark = "" if r.inside else " *"
         table.add_row(
             r.study,
-            r.observable,
+            r.label,
             f"{r.day:g}",
             f"{r.predicted:.3g}",
             f"{r.p2_5:.3g} to {r.p97_5:.3g}",
