@@ -38,10 +38,10 @@ def field(label: str, control: Any, field_id: str, hint: str = "") -> html.Div:
     )
 
 
-def number(field_id: str, value: float, lo: float, hi: float, step: float | str = "any") -> Any:
-    return dcc.Input(
-        id=field_id, type="number", value=value, min=lo, max=hi, step=step, debounce=True
-    )
+def number(field_id: str, value: float, step: float | str = "any") -> Any:
+    """A number box. Bounds are checked by the model (so the message is the CLI's),
+    not by the browser (which would silently drop an out-of-range value)."""
+    return dcc.Input(id=field_id, type="number", value=value, step=step)
 
 
 def dropdown(field_id: str, values: Sequence[str], value: str | None, **kw: Any) -> Any:
@@ -51,7 +51,7 @@ def dropdown(field_id: str, values: Sequence[str], value: str | None, **kw: Any)
 def patient_fields(prefix: str, fitzpatrick: int = 3) -> list[html.Div]:
     """Age, sex, Fitzpatrick type, region, indication and severity (ids ``<prefix>-age`` ...)."""
     return [
-        field("Age (years)", number(f"{prefix}-age", 35, 16, 90), f"{prefix}-age", "16 to 90"),
+        field("Age (years)", number(f"{prefix}-age", 35), f"{prefix}-age", "16 to 90"),
         field("Sex", dropdown(f"{prefix}-sex", [s.value for s in Sex], "female"), f"{prefix}-sex"),
         field(
             "Fitzpatrick skin type",

@@ -91,7 +91,8 @@ def layout() -> html.Div:
                 className="form-row no-print",
             ),
             dcc.Store(id="plan-job"),
-            dcc.Interval(id="plan-poll", interval=500, disabled=True),
+            dcc.Store(id="plan-finished"),
+            dcc.Interval(id="plan-poll", interval=700, disabled=True),
             html.Div(id="plan-result"),
         ]
     )
@@ -120,7 +121,7 @@ def _bands(patient: Patient, course: dict[str, Any], n: int, observable: str) ->
         v = v[np.isfinite(v)]
         if v.size == 0:
             continue
-        half = 1.96 * float(v.std(ddof=1)) / np.sqrt(v.size) if v.size > 1 else 0.0
+        half = 1.96 * float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
         lo, hi = np.quantile(v, [0.025, 0.975])
         rows.append(
             [
@@ -189,7 +190,7 @@ def _on_plan(_: int, *values: Any) -> tuple[Any, ...]:
 
 
 @callback(
-    Output("plan-result", "children"),
+    Output("plan-finished", "data"),
     Output("plan-status", "children", allow_duplicate=True),
     Output("plan-poll", "disabled", allow_duplicate=True),
     Input("plan-poll", "n_intervals"),
@@ -197,15 +198,29 @@ def _on_plan(_: int, *values: Any) -> tuple[Any, ...]:
     prevent_initial_call=True,
 )
 def _on_poll(_: int, store: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Fast: only the status. The result is drawn by :func:`_on_finished` (a slow answer
+    to a poll would be dropped by the browser when the next poll starts)."""
     job = JOBS.get((store or {}).get("job"))
     if job is None:
         return no_update, "", True
     if job.state == "running":
         elapsed = time.time() - job.started
         return no_update, f"Searching courses on virtual patients… {elapsed:.0f} s", False
+    return job.id, "", True
+
+
+@callback(
+    Output("plan-result", "children"),
+    Input("plan-finished", "data"),
+    prevent_initial_call=True,
+)
+def _on_finished(job_id: str | None) -> Any:
+    job = JOBS.get(job_id)
+    if job is None:
+        return no_update
     if job.state != "done":
-        return html.Div(job.error or job.state, className="alert refusal"), "", True
-    return render(job.result), "", True
+        return html.Div(job.error or job.state, className="alert refusal")
+    return render(job.result)
 
 
 clientside_callback(
@@ -231,10 +246,18 @@ def _band_figure(course: dict[str, Any]) -> go.Figure:
     if rows.size:
         day = rows[:, 0]
         fig.add_trace(
-            go.Scatter(x=day, y=rows[:, 3], line={"width": 0}, showlegend=False, hoverinfo="skip")
+            go.Scatter(
+                mode="lines",
+                x=day,
+                y=rows[:, 3],
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
         )
         fig.add_trace(
             go.Scatter(
+                mode="lines",
                 x=day,
                 y=rows[:, 2],
                 fill="tonexty",
@@ -244,10 +267,18 @@ def _band_figure(course: dict[str, Any]) -> go.Figure:
             )
         )
         fig.add_trace(
-            go.Scatter(x=day, y=rows[:, 5], line={"width": 0}, showlegend=False, hoverinfo="skip")
+            go.Scatter(
+                mode="lines",
+                x=day,
+                y=rows[:, 5],
+                line={"width": 0},
+                showlegend=False,
+                hoverinfo="skip",
+            )
         )
         fig.add_trace(
             go.Scatter(
+                mode="lines",
                 x=day,
                 y=rows[:, 4],
                 fill="tonexty",
@@ -257,7 +288,13 @@ def _band_figure(course: dict[str, Any]) -> go.Figure:
             )
         )
         fig.add_trace(
-            go.Scatter(x=day, y=rows[:, 1], line={"color": "#1f5f8b", "width": 2}, name="average")
+            go.Scatter(
+                mode="lines",
+                x=day,
+                y=rows[:, 1],
+                line={"color": "#1f5f8b", "width": 2},
+                name="average",
+            )
         )
     p = course["protocol"]
     for s in range(int(p["sessions"])):
@@ -305,7 +342,8 @@ def _course_card(course: dict[str, Any], title: str, objective: str, card_id: st
                         [
                             html.H4("Downtime"),
                             html.P(
-                                f"About {course['downtime_days']:g} days of visible redness "
+                                f"About {max(1, round(course['downtime_days']))} days of visible "
+                                "redness "
                                 "and swelling after each session."
                             ),
                             html.H4("Why this course"),

@@ -78,6 +78,11 @@ def create_app() -> Dash:
         suppress_callback_exceptions=True,
         assets_folder=str(Path(__file__).parent / "assets"),
     )
+    # No dev tools and no version check: the page never asks plotly's servers anything.
+    app.enable_dev_tools(
+        debug=False, dev_tools_ui=False, dev_tools_hot_reload=False,
+        dev_tools_disable_version_check=True,
+    )  # fmt: skip
     app.layout = html.Div(
         [
             dcc.Location(id="url"),

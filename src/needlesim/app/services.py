@@ -197,9 +197,19 @@ def course_bands(
 ) -> pd.DataFrame:
     """Every observable over time for ``n`` virtual copies of ``patient`` on one course.
 
-    One row per virtual patient and output day (the planner's virtual cohort; used
-    for the improvement band of a plan).
+    ``protocol``: a plan's course (``device``, ``needle_length_mm``, ``sessions``,
+    ``interval_days``) or a protocol mapping. One row per virtual patient and
+    output day (the planner's virtual cohort; used for the improvement band of a plan).
     """
+    if isinstance(protocol.get("device"), str):
+        protocol = {
+            "device": {
+                "type": protocol["device"],
+                "needle_length_mm": protocol["needle_length_mm"],
+            },
+            "sessions": protocol["sessions"],
+            "interval_days": protocol["interval_days"],
+        }
     from ..config import Protocol
     from ..planning.search import virtual_patients
     from ..scale.evaluator import normalise_outcomes, resolve_evaluator

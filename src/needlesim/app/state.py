@@ -124,5 +124,6 @@ class Readiness:
 JOBS = Jobs()
 CACHE = Cache()
 READY = Readiness()
-SETTINGS: dict[str, Any] = {"evaluator": None}
-"""Server settings: ``evaluator`` (tests only) replaces the model in plans."""
+SETTINGS: dict[str, Any] = {"evaluator": None, "cohort_evaluator": None}
+"""Server settings, for tests only: ``evaluator`` replaces the model in plans,
+``cohort_evaluator`` in the Studies page's cohorts (default: ``evaluator``)."""

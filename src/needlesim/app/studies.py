@@ -63,7 +63,7 @@ def layout() -> html.Div:
                             ),
                             field(
                                 "Virtual patients",
-                                number("studies-n", 20, 2, MAX_PATIENTS, 1),
+                                number("studies-n", 20, 1),
                                 "studies-n",
                                 f"2 to {MAX_PATIENTS}",
                             ),
@@ -91,7 +91,8 @@ def layout() -> html.Div:
             ),
             dcc.Store(id="studies-text"),
             dcc.Store(id="studies-job"),
-            dcc.Interval(id="studies-poll", interval=400, disabled=True),
+            dcc.Store(id="studies-finished"),
+            dcc.Interval(id="studies-poll", interval=500, disabled=True),
             html.Div(id="studies-result"),
             dcc.Download(id="studies-download"),
         ]
@@ -165,7 +166,10 @@ def _on_run(_: int, bundled: str | None, uploaded: Any, n: Any) -> tuple[Any, ..
 
     def work(job: Job) -> services.StudyRun:
         return services.run_study(
-            study, int(n), progress=job.report, evaluator=SETTINGS["evaluator"]
+            study,
+            int(n),
+            progress=job.report,
+            evaluator=SETTINGS["cohort_evaluator"] or SETTINGS["evaluator"],
         )
 
     job = JOBS.start("study", work)
@@ -188,7 +192,7 @@ def _on_cancel(_: int, store: dict[str, Any] | None) -> tuple[Any, ...]:
 @callback(
     Output("studies-progress", "value"),
     Output("studies-status", "children", allow_duplicate=True),
-    Output("studies-result", "children"),
+    Output("studies-finished", "data"),
     Output("studies-poll", "disabled", allow_duplicate=True),
     Output("studies-cancel", "disabled", allow_duplicate=True),
     Input("studies-poll", "n_intervals"),
@@ -196,6 +200,7 @@ def _on_cancel(_: int, store: dict[str, Any] | None) -> tuple[Any, ...]:
     prevent_initial_call=True,
 )
 def _on_poll(_: int, store: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Fast: progress and status only; :func:`_on_finished` draws the result."""
     job = JOBS.get((store or {}).get("job"))
     if job is None:
         return no_update, "", no_update, True, True
@@ -205,10 +210,26 @@ def _on_poll(_: int, store: dict[str, Any] | None) -> tuple[Any, ...]:
         status = f"Running… {pct} % ({elapsed:.0f} s)"
         return pct, status, no_update, False, job.cancel.is_set()
     if job.state == "cancelled":
-        return pct, f"Cancelled at {pct} %.", html.Div(), True, True
+        return pct, f"Cancelled at {pct} %.", job.id, True, True
     if job.state == "failed":
-        return pct, "", html.Div(job.error, className="alert refusal"), True, True
-    return "100", "Done.", _result(job.result), True, True
+        return pct, "Failed.", job.id, True, True
+    return "100", "Done.", job.id, True, True
+
+
+@callback(
+    Output("studies-result", "children"),
+    Input("studies-finished", "data"),
+    prevent_initial_call=True,
+)
+def _on_finished(job_id: str | None) -> Any:
+    job = JOBS.get(job_id)
+    if job is None:
+        return no_update
+    if job.state == "failed":
+        return html.Div(job.error, className="alert refusal")
+    if job.state != "done":
+        return html.Div()
+    return _result(job.result)
 
 
 def _result(run: services.StudyRun) -> html.Div:
