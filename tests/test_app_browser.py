@@ -114,6 +114,13 @@ def choose(pg: Any, dropdown_id: str, option: str) -> None:
     pg.keyboard.press("Escape")
 
 
+def wait_plots(pg: Any, n: int, within: str = "main") -> None:
+    """Until ``n`` plotly figures are drawn (plotly.js loads after the page)."""
+    pg.wait_for_function(
+        f"document.querySelectorAll('{within} .js-plotly-plot .main-svg').length >= {n}"
+    )
+
+
 def open_page(pg: Any, path: str, ready: str) -> None:
     pg.goto(pg.base + path)
     pg.wait_for_selector(ready)
@@ -131,6 +138,7 @@ def test_plan_type_v_gets_a_recommended_course(page: Any, shots: Path) -> None:
     assert "darker skin fitzpatrick 4 to 6" in page.inner_text("#plan-precautions")
     assert "in 100 patients like this" in text
     assert page.locator("#plan-alternative-1").count() == 1
+    wait_plots(page, 3, "#plan-output")
     page.screenshot(path=str(shots / "plan.png"), full_page=True)
 
 
@@ -171,7 +179,8 @@ def test_explore_compares_two_protocols(page: Any, shots: Path) -> None:
     # 1.5 mm needles reach the reticular dermis, 0.25 mm ones barely the papillary:
     # the deeper course gains more dermal collagen, so B - A is negative
     assert float(cells[-1].replace("−", "-")) < 0
-    assert page.locator("#explore-done .js-plotly-plot").count() >= 4
+    # punctures of A and B, depth against the layers, the outcome, the layers over time
+    wait_plots(page, 5, "#explore-done")
     page.screenshot(path=str(shots / "explore-ab.png"), full_page=True)
 
 
@@ -209,6 +218,7 @@ def test_cohort_runs_to_predicted_against_measured(page: Any, shots: Path) -> No
     with page.expect_download() as download:
         page.click("#studies-csv")
     assert download.value.suggested_filename.endswith("-patients.csv")
+    wait_plots(page, 1, "#studies-done")
     page.screenshot(path=str(shots / "studies.png"), full_page=True)
 
 
@@ -218,4 +228,5 @@ def test_validation_page_lists_the_calibration_targets(page: Any, shots: Path) -
     open_page(page, "/validation", "#validation-table")
     rows = page.locator("#validation-table tbody tr")
     assert rows.count() == len(services.calibration_report()["targets"])
+    wait_plots(page, 1)
     page.screenshot(path=str(shots / "validation.png"), full_page=True)

@@ -11,7 +11,7 @@ from dash import dcc, html
 from ..config import ConfigError, Indication, Region, Severity, Sex
 from ..outcomes.labels import icon_array_svg, risk_sentence
 
-GRAPH_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
+GRAPH_CONFIG: Any = {"displaylogo": False, "responsive": True}
 """Plotly config: no logo link; nothing is fetched (plotly.js is served by the app)."""
 
 COLOURS = ("#1f5f8b", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#7f8c8d")

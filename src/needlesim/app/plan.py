@@ -388,7 +388,7 @@ def render(data: dict[str, Any]) -> html.Div:
         html.Span(id="plan-print-done", hidden=True),
         html.P(who, className="who"),
     ]
-    if data.get("test_double"):
+    if data.get("test_double") and data.get("recommended"):
         parts.append(
             html.Div(
                 "TEST DOUBLE: these numbers do not come from the healing model.",

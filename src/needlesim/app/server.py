@@ -73,7 +73,7 @@ def create_app() -> Dash:
     app = Dash(
         __name__,
         title="needlesim",
-        update_title=None,
+        update_title="",
         serve_locally=True,
         suppress_callback_exceptions=True,
         assets_folder=str(Path(__file__).parent / "assets"),

@@ -92,6 +92,7 @@ class StudyRun:
     name: str
     predictions: list[dict[str, Any]]
     patients: pd.DataFrame
+    test_double: bool = False
 
 
 def run_study(
@@ -167,7 +168,7 @@ def run_study(
             }
         )
     table = patients.merge(outcomes, on="patient_id")
-    return StudyRun(study.name, predictions, table)
+    return StudyRun(study.name, predictions, table, evaluator is not None)
 
 
 def plan(

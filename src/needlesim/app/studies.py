@@ -246,14 +246,28 @@ def _result(run: services.StudyRun) -> html.Div:
                     html.Td(fmt(p["mean"]), className="num"),
                     html.Td(f"{fmt(p['p2_5'])} to {fmt(p['p97_5'])}", className="num"),
                     html.Td(fmt(p["measured"]), className="num"),
-                    html.Td("" if inside is None else ("inside" if inside else "outside")),
+                    html.Td("" if inside is None else ("yes" if inside else "no")),
                 ]
             )
         )
-    head = ["Outcome", "Unit", "Day", "Predicted mean", "95 % of patients", "Measured", "Range"]
+    head = [
+        "Outcome",
+        "Unit",
+        "Day",
+        "Predicted mean",
+        "95 % of patients",
+        "Measured",
+        "Measured inside the range?",
+    ]
     return html.Div(
         [
             html.H2(f"{run.name}: predicted against measured"),
+            html.Div(
+                "TEST DOUBLE: these numbers do not come from the healing model.",
+                className="alert refusal",
+            )
+            if run.test_double
+            else None,
             dcc.Graph(figure=_figure(run), config=GRAPH_CONFIG),
             html.Table(
                 [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
@@ -306,7 +320,9 @@ def _figure(run: services.StudyRun) -> go.Figure:
                 marker={"color": "#c0392b", "symbol": "diamond", "size": 12},
             )
         )
-    return style_figure(fig, "", 160 + 40 * len(names))
+    units = {label(p["observable"]).unit for p in run.predictions}
+    fig.update_xaxes(title=units.pop() if len(units) == 1 else "value (unit in the table)")
+    return style_figure(fig, "", 180 + 40 * len(names))
 
 
 @callback(
