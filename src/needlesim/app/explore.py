@@ -205,30 +205,43 @@ def _puncture_figure(dev: Any, arm: str) -> go.Figure:
 
 
 def _depth_figure(results: dict[str, Any]) -> go.Figure:
+    """Needle penetration of every arm (box over the channels) on the layers, to scale."""
     fig = go.Figure()
     first = next(iter(results.values()))[1]
     tops = np.concatenate([[0.0], np.cumsum(first.skin.thickness_um)])
+    deepest = max(
+        float(np.max(dev.punctures.penetration_depth_um, initial=0.0))
+        for _, dev in results.values()
+    )
+    bottom_um = min(float(tops[-1]), max(float(tops[4]) + 300.0, 1.2 * deepest))
     names = list(LAYER_LABELS.values())
     shades = ("#f5e6d3", "#f0c9a8", "#e8a88c", "#d98b73", "#f7e7a1")
     for i, name in enumerate(names):
-        top, bottom = float(tops[i]), float(min(tops[i + 1], 3500.0))
-        if top >= 3500.0:
+        top, bottom = float(tops[i]), float(min(tops[i + 1], bottom_um))
+        if top >= bottom_um:
             break
+        thick = (bottom - top) / bottom_um > 0.06  # room for a label
         fig.add_hrect(
             y0=top,
             y1=bottom,
             fillcolor=shades[i],
             line_width=0,
             layer="below",
-            annotation_text=name,
-            annotation_position="right",
+            annotation_text=name if thick else None,
+            annotation_position="top right",
+            annotation_font_size=11,
         )
+    fig.add_annotation(
+        x=1.0, xref="paper", xanchor="right", y=0, yanchor="bottom", showarrow=False,
+        text=f"epidermis {tops[2]:.0f} µm", font={"size": 11},
+    )  # fmt: skip
     for k, (arm, (_, dev)) in enumerate(results.items()):
         depth = dev.punctures.select(dev.punctures.pierced).penetration_depth_um
         fig.add_trace(
             go.Box(y=depth, name=f"Protocol {arm}", marker_color=COLOURS[k], boxpoints=False)
         )
-    fig.update_yaxes(autorange="reversed", title="depth below the surface (µm)", range=[3500, 0])
+    fig.update_yaxes(title="depth below the surface (µm)", range=[bottom_um, -0.04 * bottom_um])
+    fig.update_layout(showlegend=False)
     return style_figure(fig, "Needle depth against the skin layers", 340)
 
 
