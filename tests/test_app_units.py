@@ -66,7 +66,7 @@ def test_upload_is_parsed_safely_in_memory_and_size_limited() -> None:
     # a Python object tag is not executed: safe loading refuses it
     with pytest.raises(ConfigError, match="malformed YAML"):
         parse("name: !!python/object/apply:os.system ['true']\n", Study)
-    with pytest.raises(ConfigError, match="population.n"):
+    with pytest.raises(ConfigError, match=r"population\.n"):
         parse("name: bad\npopulation: {n: -1}\n", Study)
 
 
