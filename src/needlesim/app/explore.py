@@ -247,13 +247,12 @@ def _depth_figure(results: dict[str, Any]) -> go.Figure:
 
 def _layer_figure(results: dict[str, Any], group: str, layer: int) -> go.Figure:
     species = GROUPS[group]
-    from ..biology.state import SPECIES_NAMES
-
+    names = services.species_names()
     fig = go.Figure()
     for k, (arm, (course, _)) in enumerate(results.items()):
         traj = course.trajectory
         for j, name in enumerate(species):
-            i = SPECIES_NAMES.index(name)
+            i = names.index(name)
             base = float(traj.baseline[0, layer, i]) or 1.0
             fig.add_trace(
                 go.Scatter(
@@ -482,13 +481,7 @@ def _on_run(_: int, compare: list[str], *values: Any) -> tuple[Any, ...]:
 
 
 def _default_outcome(indication: str) -> str:
-    from ..config import Indication
-    from ..planning import INDICATION_TARGETS
-
-    try:
-        return INDICATION_TARGETS[Indication(indication)].observable.value
-    except (ValueError, KeyError):
-        return "dermal_collagen_change_pct"
+    return services.primary_outcome(indication)
 
 
 @callback(

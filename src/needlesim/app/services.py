@@ -230,12 +230,22 @@ def history_ids() -> list[tuple[str, str]]:
     return [(r.id, r.kind) for r in rules().values()]
 
 
-def depth_limits() -> dict[str, float]:
-    """Largest needle length by region (safety.yaml)."""
-    from ..config import Region
-    from ..planning import depth_limit
+def species_names() -> tuple[str, ...]:
+    """The state's species in order (the last axis of a course's trajectory)."""
+    from ..biology.state import SPECIES_NAMES
 
-    return {r.value: depth_limit(r).max_needle_length_mm for r in Region}
+    return SPECIES_NAMES
+
+
+def primary_outcome(indication: str) -> str:
+    """The observable a plan optimises for ``indication`` (dermal collagen if unknown)."""
+    from ..config import Indication
+    from ..planning import INDICATION_TARGETS
+
+    try:
+        return INDICATION_TARGETS[Indication(indication)].observable.value
+    except (ValueError, KeyError):
+        return "dermal_collagen_change_pct"
 
 
 @cache
