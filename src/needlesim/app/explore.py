@@ -173,7 +173,9 @@ def _simulate(data: dict[str, Any]) -> Any:
         from ..config import validate
 
         config = validate(RunConfig, data)
-        found = (services.simulate(config), services.device(config, 0))
+        course = services.simulate(config)
+        first = course.devices[0] if course.devices else services.device(config, 0)
+        found = (course, first)
         CACHE.put(key, found)
     return found
 
