@@ -223,15 +223,14 @@ def _depth_figure(results: dict[str, Any]) -> go.Figure:
         if top >= bottom_um:
             break
         thick = (bottom - top) / bottom_um > 0.06  # room for a label
+        label_kw: dict[str, Any] = (
+            {"annotation_text": name, "annotation_position": "top right",
+             "annotation_font_size": 11}
+            if thick
+            else {}
+        )  # fmt: skip
         fig.add_hrect(
-            y0=top,
-            y1=bottom,
-            fillcolor=shades[i],
-            line_width=0,
-            layer="below",
-            annotation_text=name if thick else None,
-            annotation_position="top right",
-            annotation_font_size=11,
+            y0=top, y1=bottom, fillcolor=shades[i], line_width=0, layer="below", **label_kw
         )
     fig.add_annotation(
         x=1.0, xref="paper", xanchor="right", y=0, yanchor="bottom", showarrow=False,
