@@ -222,9 +222,9 @@ def _depth_figure(results: dict[str, Any]) -> go.Figure:
         top, bottom = float(tops[i]), float(min(tops[i + 1], bottom_um))
         if top >= bottom_um:
             break
-        thick = (bottom - top) / bottom_um > 0.06  # room for a label
+        thick = (bottom - top) / bottom_um > 0.06  # room for a label (drawn at its upper edge)
         label_kw: dict[str, Any] = (
-            {"annotation_text": name, "annotation_position": "top right",
+            {"annotation_text": name, "annotation_position": "bottom right",
              "annotation_font_size": 11}
             if thick
             else {}
