@@ -222,16 +222,13 @@ def _depth_figure(results: dict[str, Any]) -> go.Figure:
         top, bottom = float(tops[i]), float(min(tops[i + 1], bottom_um))
         if top >= bottom_um:
             break
-        thick = (bottom - top) / bottom_um > 0.06  # room for a label (drawn at its upper edge)
-        label_kw: dict[str, Any] = (
-            {"annotation_text": name, "annotation_position": "bottom right",
-             "annotation_font_size": 11}
-            if thick
-            else {}
-        )  # fmt: skip
-        fig.add_hrect(
-            y0=top, y1=bottom, fillcolor=shades[i], line_width=0, layer="below", **label_kw
-        )
+        thick = (bottom - top) / bottom_um > 0.06  # room for a label
+        fig.add_hrect(y0=top, y1=bottom, fillcolor=shades[i], line_width=0, layer="below")
+        if thick:  # the name in the middle of the layer
+            fig.add_annotation(
+                x=1.0, xref="paper", xanchor="right", y=(top + bottom) / 2, yanchor="middle",
+                showarrow=False, text=name, font={"size": 11},
+            )  # fmt: skip
     fig.add_annotation(
         x=1.0, xref="paper", xanchor="right", y=0, yanchor="bottom", showarrow=False,
         text=f"epidermis {tops[2]:.0f} µm", font={"size": 11},
