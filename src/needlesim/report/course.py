@@ -13,6 +13,7 @@ from ..biology.state import SPECIES, SPECIES_NAMES
 from ..config import Observable
 from ..course import CourseResult
 from ..io import provenance, write_json, write_zarr
+from ..outcomes.labels import label, risk_sentence
 from .html import Figure, Section, Table, write_html
 
 OBSERVABLE_UNITS: dict[str, str] = {
@@ -146,14 +147,23 @@ def write_report(
             f"dermal collagen, day {days[end]:.0f}",
             f"{obs[Observable.dermal_collagen_change_pct]['values'][end]:+.1f} %",
         ),
-        ("PIH risk", f"{100 * max(obs[Observable.pih_incidence]['values']):.1f} %"),
+        ("risk of dark marks (PIH)", risk_sentence(max(obs[Observable.pih_incidence]["values"]))),
         ("channel closure", f"{obs[Observable.channel_closure_hours]['values'][0]:.0f} h"),
     ]
     table = Table(
-        ["observable", "unit", *[f"day {d:g}" for d in days]],
-        [[name, entry["unit"], *[_fmt(v) for v in entry["values"]]] for name, entry in obs.items()],
+        ["outcome", "unit", "better", *[f"day {d:g}" for d in days]],
+        [
+            [
+                label(name).label,
+                label(name).unit,
+                label(name).better or "",
+                *[_fmt(v) for v in entry["values"]],
+            ]
+            for name, entry in obs.items()
+        ],
         note="Changes are (after - baseline) / baseline x 100 for this patient; grades are "
-        "after - baseline (negative = better).",
+        "after - baseline (negative = better). One simulated patient: no interval; the "
+        "Studies page and `needlesim study run` give the spread between patients.",
     )
     session_rows = [
         [

@@ -1,0 +1,124 @@
+"""Warm response times of the web app: Explore run, plan, first paint. Prints a table.
+
+Starts the app on a free loopback port in this process, waits for ``/healthz``
+(the warm-up compiles the model), then times, each ``--repeat`` times:
+
+* **Explore run (server)**: one Explore course of a new protocol (same number
+  of sessions as the warm-up, so no recompilation), through the page's own
+  function, the app's result cache bypassed;
+* **Explore run (browser)**: click Run until the outcome table is drawn, in
+  Debian's Chromium (skipped when it is not installed);
+* **plan (model)**: a full plan search for a new patient with the healing model
+  (``--plan-model``; minutes on 2 cores) or, by default, with the analytic test
+  double (the planner's own cost without the model);
+* **first paint**: load ``/plan`` until the form is drawn.
+
+Targets (issue 12): Explore < 1 s, plan < 3 s on 2 cores.
+
+Run: ``python benchmarks/bench_app.py [--repeat 3] [--plan-model]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+
+def timed(fn: Callable[[int], object], repeat: int) -> list[float]:
+    out = []
+    for i in range(repeat):
+        start = time.perf_counter()
+        fn(i)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--plan-model", action="store_true", help="plan with the healing model")
+    args = parser.parse_args()
+
+    from needlesim.app import explore, plan
+    from needlesim.app import server as app_server
+    from needlesim.app.state import CACHE, READY, SETTINGS
+    from needlesim.config import Patient
+
+    if not args.plan_model:
+        from needlesim.scale.testing import AnalyticEvaluator
+
+        SETTINGS["evaluator"] = AnalyticEvaluator()
+    t0 = time.perf_counter()
+    srv = app_server.make_server("127.0.0.1", 0)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_port}"
+    while not READY.ready.is_set() and not READY.error:
+        time.sleep(0.2)
+    if READY.error:
+        raise SystemExit(READY.error)
+    with urllib.request.urlopen(f"{url}/healthz") as answer:
+        assert answer.status == 200
+    rows: list[tuple[str, list[float], str]] = [
+        ("start to /healthz 200 (warm-up)", [time.perf_counter() - t0], "")
+    ]
+
+    def explore_server(i: int) -> None:
+        values = [35, "female", 3, "cheek", "atrophic_acne_scars", "moderate",
+                  "roller", 1.0 + 0.1 * (i + 1), 8, 3, 28.0, "roller", 0.5, 8, 3, 28.0]  # fmt: skip
+        CACHE._data.clear()
+        explore.run([], values)
+
+    rows.append(("Explore run (server)", timed(explore_server, args.repeat), "< 1 s"))
+
+    def plan_once(i: int) -> None:
+        CACHE._data.clear()
+        plan.compute(Patient(age_years=30 + i, fitzpatrick=5), [], False)
+
+    label = "plan (healing model)" if args.plan_model else "plan (test double, no model)"
+    rows.append((label, timed(plan_once, args.repeat), "< 3 s"))
+
+    if Path("/usr/bin/chromium").exists():
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"],
+            )
+            page = browser.new_page()
+            page.set_default_timeout(600_000)
+
+            def paint(_: int) -> None:
+                page.goto(f"{url}/plan")
+                page.wait_for_selector("#plan-run")
+
+            rows.append(("first paint of /plan (browser)", timed(paint, args.repeat), ""))
+
+            def explore_browser(i: int) -> None:
+                page.goto(f"{url}/explore")
+                page.wait_for_selector("#explore-run")
+                page.fill("#explore-a-needle", f"{1.05 + 0.1 * i:g}")
+                page.click("#explore-run")
+                page.wait_for_selector("#explore-observables")
+
+            rows.append(("Explore run (browser, incl. page load)",
+                         timed(explore_browser, args.repeat), "< 1 s"))  # fmt: skip
+            browser.close()
+    srv.shutdown()
+
+    print(f"\nneedlesim app, warm response times (s), {args.repeat} repeats")
+    print(f"{'what':42s} {'median':>8s} {'min':>8s} {'max':>8s}  target")
+    for name, times, target in rows:
+        print(
+            f"{name:42s} {statistics.median(times):8.2f} {min(times):8.2f} {max(times):8.2f}  "
+            f"{target}"
+        )
+
+
+if __name__ == "__main__":
+    main()
