@@ -80,6 +80,7 @@ __all__ = [
     "run_cohort",
     "run_study",
     "sensitivity",
+    "serve",
     "simulate",
     "simulate_device",
     "validate",
@@ -390,21 +391,42 @@ def _study_result(raw: Any) -> StudyResult:
     from .safety import check_study
 
     warnings = [w.to_dict() for w in check_study(raw.study)]
-    return StudyResult(
-        raw.study, [p.to_dict() for p in raw.predictions], raw.outcomes, raw, warnings
-    )
+    table = raw.outcomes if raw.patients is None else raw.patients.merge(raw.outcomes)
+    return StudyResult(raw.study, [p.to_dict() for p in raw.predictions], table, raw, warnings)
 
 
 def run_study(
-    study: Study, n: int | None = None, *, progress: Progress | None = None
+    study: Study,
+    n: int | None = None,
+    *,
+    progress: Progress | None = None,
+    evaluator: BatchEvaluator | str | None = None,
 ) -> StudyResult:
-    """Simulate ``study``'s virtual cohort (``n`` patients, default ``population.n``)."""
+    """Simulate ``study``'s virtual cohort (``n`` patients, default ``population.n``).
+
+    With ``progress`` the cohort is evaluated in chunks and ``progress(fraction)``
+    is called after each; an exception it raises cancels the run (and propagates).
+    ``evaluator`` replaces the healing model (an analytic test double, say).
+    """
     from .studies import run_study as _run_study
 
-    _report(progress, 0.0)
-    result = _study_result(_run_study(study, n))
-    _report(progress, 1.0)
-    return result
+    evaluate = None
+    if evaluator is not None:
+        from .scale.evaluator import normalise_outcomes, resolve_evaluator
+
+        fn = resolve_evaluator(evaluator)
+
+        def evaluate(patients: pd.DataFrame, protocol: Any, **_: Any) -> pd.DataFrame:
+            return normalise_outcomes(fn(patients, protocol, None), patients)
+
+    return _study_result(_run_study(study, n, progress=progress, evaluate=evaluate))
+
+
+def serve(host: str = "127.0.0.1", port: int = 8050) -> None:
+    """Run the web app (``needlesim serve``) until interrupted; loopback by default."""
+    from .app.server import serve as _serve
+
+    _serve(host, port)
 
 
 def check_run(config: RunConfig) -> list[dict[str, Any]]:

@@ -2,9 +2,9 @@
 
 Every page calls these functions and nothing else in the package. They are
 named after the public API of ``needlesim`` (``load``, ``simulate``,
-``run_study``, ``plan``); until that API is merged they call the current
-internal functions (as ``needlesim.cli`` does). Keep this module thin: when the
-public API lands, each body becomes one call.
+``run_study``, ``plan``) and call it; the few helpers the API has no function
+for yet (puncture map, bands of a course, species names, screening ids) read
+the library directly. Keep this module thin.
 """
 
 from __future__ import annotations
@@ -57,11 +57,9 @@ def parse(text: str, kind: type[RunConfig] | type[Study], source: str = "upload"
 
 def load(path: str | Path) -> RunConfig | Study:
     """``needlesim.load``: a run config or a study, sniffed by its keys."""
-    from ..config import read_yaml
+    import needlesim
 
-    data = read_yaml(path)
-    kind: type[RunConfig] | type[Study] = Study if "population" in data else RunConfig
-    result: RunConfig | Study = validate(kind, data, str(path))
+    result: RunConfig | Study = needlesim.load(path)
     return result
 
 
@@ -71,11 +69,12 @@ one model call at a time keeps the cache hot and memory bounded on 2 cores."""
 
 
 def simulate(config: RunConfig) -> CourseResult:
-    """``needlesim.simulate`` (layered fidelity)."""
-    from ..course import simulate_course
+    """``needlesim.simulate`` (layered fidelity); the level's own result (``.raw``)."""
+    import needlesim
 
     with _MODEL_LOCK:
-        return simulate_course(config)
+        result: CourseResult = needlesim.simulate(config).raw
+    return result
 
 
 def device(config: RunConfig, session: int = 0) -> DeviceResult:
@@ -104,71 +103,13 @@ def run_study(
 ) -> StudyRun:
     """``needlesim.run_study`` with a progress callback (which may raise :class:`Cancelled`).
 
-    Until the public API reports progress itself, the cohort is evaluated in
-    chunks here (the same patients, days and reduction as ``studies.run_study``).
-    ``evaluator`` replaces the model (tests only); each measurement then reads
-    the nearest output day.
+    ``evaluator`` replaces the model (tests only).
     """
-    import numpy as np
-    import pandas as pd
+    import needlesim
 
-    from ..config import Observable
-    from ..studies import evaluate_batch, patient_table, wilson_interval
-    from ..studies.defaults import with_study_defaults
-    from ..studies.runner import measurements
-
-    study = with_study_defaults(study)
-    wanted = measurements(study)
-    last = study.protocol.last_session_day
-    days = sorted({m.day_from_first_session(last) for m in wanted})
-    patients = patient_table(study, n)
-    observables = {m.observable.value for m in wanted}
-    chunk = max(1, min(8, len(patients) // 10 or 1))
-    frames = []
-    if progress:
-        progress(0.0)
-    for start in range(0, len(patients), chunk):
-        part = patients.iloc[start : start + chunk]
-        real = len(part)
-        if real < chunk:  # pad with copies: one batch shape, one compile
-            pad = part.iloc[[-1] * (chunk - real)].copy()
-            pad["patient_id"] = -1 - np.arange(chunk - real)
-            part = pd.concat([part, pad], ignore_index=True)
-        with _MODEL_LOCK:
-            if evaluator is None:
-                found = evaluate_batch(part, study.protocol, days=days, observables=observables)
-            else:
-                from ..scale.evaluator import normalise_outcomes, resolve_evaluator
-
-                raw = resolve_evaluator(evaluator)(part, study.protocol, None)
-                found = normalise_outcomes(raw, part)
-        frames.append(found[found["patient_id"] >= 0])
-        if progress:
-            progress(min(1.0, (start + real) / len(patients)))
-    outcomes = pd.concat(frames, ignore_index=True)
-    predictions = []
-    for m in wanted:
-        day = m.day_from_first_session(last)
-        found_days = outcomes["day"].to_numpy(dtype=float)
-        nearest = found_days[np.argmin(np.abs(found_days - day))]
-        values = outcomes.loc[found_days == nearest, m.observable.value].to_numpy()
-        mean = float(np.mean(values))
-        if m.observable == Observable.pih_incidence:
-            lo, hi = wilson_interval(mean, values.size)
-        else:
-            lo, hi = (float(v) for v in np.percentile(values, [2.5, 97.5]))
-        predictions.append(
-            {
-                "observable": m.observable.value,
-                "day": float(day),
-                "mean": mean,
-                "p2_5": lo,
-                "p97_5": hi,
-                "measured": m.value,
-            }
-        )
-    table = patients.merge(outcomes, on="patient_id")
-    return StudyRun(study.name, predictions, table, evaluator is not None)
+    with _MODEL_LOCK:
+        result = needlesim.run_study(study, n, progress=progress, evaluator=evaluator)
+    return StudyRun(study.name, result.predictions, result.patients, evaluator is not None)
 
 
 def plan(
@@ -183,13 +124,13 @@ def plan(
     ``evaluator`` (``module:attr``) replaces the model, for tests only (the plan
     then says TEST DOUBLE).
     """
-    from ..planning import plan_treatment
+    import needlesim
 
     with _MODEL_LOCK:
-        result = plan_treatment(
-            patient, history, override_depth=override_depth, evaluator=evaluator
+        result = needlesim.plan(
+            patient, history=history, override_depth=override_depth, evaluator=evaluator
         )
-    data: dict[str, Any] = result.to_dict()
+    data: dict[str, Any] = result.to_json()
     return data
 
 

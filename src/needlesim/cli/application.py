@@ -16,6 +16,7 @@ from . import (
     plan,
     schema,
     sensitivity,
+    serve,
     simulate,
     study,
     validate,
@@ -64,7 +65,7 @@ def _main(
 
 for _command in (device, simulate, params, study, validate, schema):
     _command.register(app)
-for _command in (cohort, sensitivity, plan, calibrate):
+for _command in (cohort, sensitivity, plan, calibrate, serve):
     _command.register(app)
 
 

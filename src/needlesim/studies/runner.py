@@ -20,6 +20,7 @@ without one are listed in ``not_modelled_adjuncts``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,6 +69,7 @@ class StudyResult:
     study: Study
     predictions: list[Prediction]
     outcomes: pd.DataFrame  # one row per patient and day, the measured observables
+    patients: pd.DataFrame | None = None  # the sampled virtual cohort (one row per patient)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,11 +89,32 @@ def measurements(study: Study) -> list[Measurement]:
     ]
 
 
-def run_study(study: Study, n: int | None = None) -> StudyResult:
+Progress = Callable[[float], None]
+"""Called with the fraction of patients done (0 to 1); may raise to cancel the run."""
+
+Evaluate = Callable[..., pd.DataFrame]
+"""``evaluate(patients, protocol, *, days, observables) -> outcomes`` (one row per patient and
+day), as :func:`~.evaluate.evaluate_batch`."""
+
+
+def run_study(
+    study: Study,
+    n: int | None = None,
+    *,
+    progress: Progress | None = None,
+    evaluate: Evaluate | None = None,
+    chunk: int | None = None,
+) -> StudyResult:
     """Simulate the study's virtual cohort and predict each measurement's statistic.
 
     What the study leaves out takes the documented defaults (:mod:`.defaults`).
     Only the measured observables are computed (``outcomes`` holds those columns).
+    With ``progress`` the cohort is evaluated in chunks of ``chunk`` patients
+    (default: about a tenth of the cohort, at most 8; the last chunk is padded to
+    the same shape, so the model is compiled once) and ``progress`` is called
+    after each: an exception it raises stops the run. ``evaluate`` replaces the
+    model's batch evaluator; each measurement reads the output day nearest to
+    its own.
     """
     study = with_study_defaults(study)
     wanted = measurements(study)
@@ -99,11 +122,18 @@ def run_study(study: Study, n: int | None = None) -> StudyResult:
     days = sorted({m.day_from_first_session(last) for m in wanted})
     patients = patient_table(study, n)
     observables = {m.observable.value for m in wanted}
-    outcomes = evaluate_batch(patients, study.protocol, days=days, observables=observables)
+    fn = evaluate or evaluate_batch
+    if progress is None:
+        outcomes = fn(patients, study.protocol, days=days, observables=observables)
+    else:
+        size = chunk or max(1, min(8, len(patients) // 10 or 1))
+        outcomes = _evaluate_in_chunks(fn, patients, study, days, observables, size, progress)
+    found_days = outcomes["day"].to_numpy(dtype=float)
     predictions = []
     for m in wanted:
         day = m.day_from_first_session(last)
-        values = outcomes.loc[np.isclose(outcomes["day"], day), m.observable.value].to_numpy()
+        nearest = found_days[np.argmin(np.abs(found_days - day))]
+        values = outcomes.loc[found_days == nearest, m.observable.value].to_numpy()
         values, applied = apply_adjuncts(values, m.observable, study.protocol.adjuncts)
         summary = summarise(values, m.observable, m.statistic, m.threshold, m.n)
         predictions.append(
@@ -119,4 +149,29 @@ def run_study(study: Study, n: int | None = None) -> StudyResult:
                 tuple(applied),
             )
         )
-    return StudyResult(study, predictions, outcomes)
+    return StudyResult(study, predictions, outcomes, patients)
+
+
+def _evaluate_in_chunks(
+    fn: Evaluate,
+    patients: pd.DataFrame,
+    study: Study,
+    days: list[float],
+    observables: set[str],
+    size: int,
+    progress: Progress,
+) -> pd.DataFrame:
+    """``fn`` over ``patients`` in chunks of ``size`` (the last padded), reporting progress."""
+    frames = []
+    progress(0.0)
+    for start in range(0, len(patients), size):
+        part = patients.iloc[start : start + size]
+        real = len(part)
+        if real < size:  # pad with copies of the last patient: one shape, one compile
+            pad = part.iloc[[-1] * (size - real)].copy()
+            pad["patient_id"] = -1 - np.arange(size - real)
+            part = pd.concat([part, pad], ignore_index=True)
+        found = fn(part, study.protocol, days=days, observables=observables)
+        frames.append(found[found["patient_id"] >= 0])
+        progress(min(1.0, (start + real) / len(patients)))
+    return pd.concat(frames, ignore_index=True)
