@@ -13,7 +13,9 @@
 * :mod:`~needlesim.calibration.fit` - bounded Gauss-Newton on the log-parameters;
 * :mod:`~needlesim.calibration.output` - ``fitted.yaml`` with its provenance,
   the report (table, PNG, JSON);
-* :func:`calibrate` - all of it (``needlesim calibrate``, :func:`register`).
+* :func:`calibrate_least_squares` - all of it, least squares (the previous calibration);
+* :mod:`~needlesim.calibration.bayes` - :func:`calibrate` (Bayesian, ``needlesim calibrate``,
+  :func:`register`) and :func:`cross_validate` (``needlesim validate DIR --cross-validate``).
 
 The packaged result, ``needlesim/data/fitted.yaml``, is read by
 :func:`needlesim.biology.registry` and
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .bayes import BayesCalibration, CrossValidationResult, calibrate, cross_validate
 from .fit import FitResult, fit
 from .problem import (
     DEFAULT_KINETIC,
@@ -33,7 +36,8 @@ from .problem import (
     evaluate_targets,
     free_parameters,
 )
-from .run import Calibration, calibrate, packaged_fitted_path
+from .run import Calibration, packaged_fitted_path
+from .run import calibrate as calibrate_least_squares
 from .targets import Target, Tolerance, load_targets
 
 if TYPE_CHECKING:
@@ -49,6 +53,8 @@ def register(app: typer.Typer) -> None:
 
 __all__ = [
     "DEFAULT_KINETIC",
+    "BayesCalibration",
+    "CrossValidationResult",
     "Calibration",
     "CalibrationProblem",
     "FitResult",
@@ -57,6 +63,8 @@ __all__ = [
     "Tolerance",
     "build_problem",
     "calibrate",
+    "calibrate_least_squares",
+    "cross_validate",
     "evaluate_targets",
     "fit",
     "free_parameters",

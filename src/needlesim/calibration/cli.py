@@ -1,18 +1,51 @@
-"""``needlesim calibrate``: fit the free parameters to the calibration studies."""
+"""``needlesim calibrate``: Bayesian calibration of the free parameters to the calibration studies.
+
+The cross-validation is a library call (:func:`needlesim.calibration.cross_validate`);
+:func:`run_cross_validation` is what ``needlesim validate DIR --cross-validate [--json]`` runs.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
-from .run import DEFAULT_STUDIES
+from .bayes.design import DEFAULT_DESIGN
+from .bayes.run import DEFAULT_SAMPLES, DEFAULT_STUDIES
+from .bayes.simulate import EMULATOR_PATIENTS
+
+
+def run_cross_validation(
+    folder: Path, as_json: bool, out: Console, err: Console, design: int = DEFAULT_DESIGN,
+    report: Path | None = None,
+) -> None:
+    """Cross-validate ``folder``; print the table (or the JSON); with ``report`` also write
+    ``cross_validation.json`` and ``cross_validation.png`` there."""
+    from .bayes.crossval import cross_validate, markdown_table, plot_cross_validation
+
+    cache = None if report is None else report / "design.npz"
+    result = cross_validate(folder, design=design, cache=cache, console=err)
+    if report is not None:
+        report.mkdir(parents=True, exist_ok=True)
+        (report / "cross_validation.json").write_text(json.dumps(result.to_dict(), indent=2))
+        plot_cross_validation(result, report / "cross_validation.png")
+    if as_json:
+        out.print_json(json.dumps(result.to_dict()))
+        return
+    out.print(markdown_table(result))
+    out.print(
+        f"within tolerance: {100 * result.fraction_within_tolerance:.0f} %; coverage of the "
+        f"95 % interval: {100 * result.coverage:.0f} %; median interval width "
+        f"{100 * result.median_relative_interval_width:.0f} % of the predicted mean"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Add ``calibrate`` to a Typer app."""
-    from needlesim.cli import err, handles_errors, out
+    from needlesim.cli import handles_errors, out
 
     @app.command()
     @handles_errors
@@ -25,40 +58,32 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--out",
                 "-o",
-                help="Where to write the fitted set (default: the packaged "
-                "src/needlesim/data/fitted.yaml when run from the repository; else required).",
+                help="Where to write the fitted set, posterior.npz beside it (default: the "
+                "packaged src/needlesim/data/fitted.yaml when run from the repository).",
             ),
         ] = None,
         report: Annotated[
-            Path, typer.Option("--report", help="Folder for calibration.json and the PNG.")
+            Path, typer.Option("--report", help="Folder for calibration.json, the PNG, the design.")
         ] = Path("results/calibration"),
-        free: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--free",
-                help="Kinetic parameter to fit besides the observation gains and thresholds "
-                "(repeat; default: fgf_resident_share and fibroblast_turnover_rate).",
-            ),
-        ] = None,
-        tolerances: Annotated[
-            Path | None,
-            typer.Option("--tolerances", help="Tolerance table (default: the packaged one)."),
-        ] = None,
+        design: Annotated[
+            int, typer.Option("--design", help="Emulator design points (model runs).")
+        ] = DEFAULT_DESIGN,
+        samples: Annotated[
+            int, typer.Option("--samples", help="Posterior draws per chain (2 chains).")
+        ] = DEFAULT_SAMPLES,
         n: Annotated[
-            int | None,
-            typer.Option("--n", min=1, help="Virtual patients per study (default: population.n)."),
+            int, typer.Option("--n", min=1, help="Virtual patients per study per model run.")
+        ] = EMULATOR_PATIENTS,
+        spec: Annotated[
+            Path | None,
+            typer.Option("--spec", help="Free-parameter declaration (default: the packaged one)."),
         ] = None,
     ) -> None:
-        """Fit the free parameters to published data; write the fitted set and a report.
+        """Bayesian calibration: emulator of the model over the priors, NUTS, fitted set + report."""
+        from .bayes.output import print_report
+        from .bayes.run import calibrate as run_calibration
 
-        Gradient-based least squares through the JAX model: residuals
-        (predicted - measured) / tolerance on each study's virtual cohort.
-        """
-        from .output import print_report
-        from .run import calibrate as run_calibration
-
-        with err.status("calibrating (compiling the model, then fitting)"):
-            done = run_calibration(studies, out_file, report, free, tolerances, n)
-        print_report(done.result, out)
-        files = ", ".join(str(p) for p in done.report_paths)
-        out.print(f"wrote {done.fitted_path}; report: {files}")
+        done = run_calibration(studies, out_file, report, design, samples, n, spec_file=spec)
+        print_report(done, out)
+        files = ", ".join(str(p) for p in done.paths)
+        out.print(f"wrote {done.fitted_path} and posterior.npz beside it; report: {files}")

@@ -36,6 +36,8 @@ class Prediction:
     p2_5: float
     p97_5: float
     measured: float | None
+    mean_p2_5: float | None = None
+    mean_p97_5: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +46,8 @@ class Prediction:
             "mean": self.mean,
             "p2_5": self.p2_5,
             "p97_5": self.p97_5,
+            "mean_p2_5": self.mean_p2_5,
+            "mean_p97_5": self.mean_p97_5,
             "measured": self.measured,
         }
 
@@ -120,4 +124,19 @@ def run_study(study: Study, n: int | None = None) -> StudyResult:
         else:
             lo, hi = (float(v) for v in np.percentile(values, [2.5, 97.5]))
         predictions.append(Prediction(m.observable.value, float(day), mean, lo, hi, m.value))
+    predictions = with_mean_intervals(study, predictions, outcomes)
     return StudyResult(study, predictions, outcomes)
+
+
+def with_mean_intervals(
+    study: Study, predictions: list[Prediction], outcomes: pd.DataFrame
+) -> list[Prediction]:
+    """``predictions`` with the 95 % interval of the study mean (parameter uncertainty and
+    cohort size: :mod:`needlesim.calibration.bayes.study_interval`)."""
+    from dataclasses import replace
+
+    from ..calibration.bayes.study_interval import mean_intervals
+
+    wanted = [(p.observable, p.day) for p in predictions]
+    bounds = mean_intervals(study, wanted, outcomes)
+    return [replace(p, mean_p2_5=lo, mean_p97_5=hi) for p, (lo, hi) in zip(predictions, bounds, strict=True)]
