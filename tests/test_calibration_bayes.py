@@ -46,8 +46,9 @@ def _data(truth: np.ndarray, shift: dict[str, float] | None = None) -> list[Datu
             value = float(analytic(truth, dose, obs)) + (shift or {}).get(study.name, 0.0)
             inst = "gauge" if obs == "o1" else "plain"
             out.append(
-                Datum(study, Path("x"), study.name, obs, inst, 30.0, "mean", None, value,
-                      0.1 * 5, 25)
+                Datum(
+                    study, Path("x"), study.name, obs, inst, 30.0, "mean", None, value, 0.1 * 5, 25
+                )
             )
     return out
 
@@ -64,8 +65,9 @@ def _emulator(data: list[Datum]):
         return np.concatenate([c, np.zeros_like(c)], axis=-1)  # log spread 0: SD 1
 
     relevant = [SPEC.relevant(d.observable) for d in data]
-    return fit_emulator(u_train, outputs(u_train), u_test, outputs(u_test), lo, hi,
-                        relevant + relevant, degree=2), k
+    return fit_emulator(
+        u_train, outputs(u_train), u_test, outputs(u_test), lo, hi, relevant + relevant, degree=2
+    ), k
 
 
 def test_emulator_reproduces_a_quadratic_and_reports_its_error() -> None:
@@ -90,9 +92,8 @@ def test_emulator_reproduces_a_quadratic_and_reports_its_error() -> None:
 def test_posterior_recovers_known_parameters() -> None:
     truth = np.log([1.3, 3.0])
     data = _data(truth)
-    emu, k = _emulator(data)
-    lay = layout(data, list(range(k)), SPEC)
-    post = sample(SPEC, emu, lay, k, samples=300, warmup=300, chains=1, seed=1)
+    emu, _ = _emulator(data)
+    post = sample(SPEC, emu, layout(data, SPEC), None, samples=200, warmup=200, chains=1, seed=1)
     med = np.median(post.u, axis=0)
     q = np.percentile(post.u, [2.5, 97.5], axis=0)
     assert np.all((q[0] < truth) & (truth < q[1])), (q, truth)
@@ -108,7 +109,7 @@ def test_cross_validation_flags_the_study_that_disagrees() -> None:
     # the others, consistent with each other, are predicted within tolerance
     data = _data(truth, shift={"s3": 6.0})
     emu, _ = _emulator(data)
-    result = cross_validate_data(data, SPEC, emu, samples=200, seed=0)
+    result = cross_validate_data(data, SPEC, emu, samples=150, seed=0)
     by = {(r["study"], r["observable"]): r for r in result.measurements}
     assert not by[("s3", "o2")]["within_tolerance"]
     others = [r for (s, _), r in by.items() if s != "s3"]
@@ -124,11 +125,34 @@ def test_cross_validation_flags_the_study_that_disagrees() -> None:
 def test_interval_of_the_mean_narrows_with_cohort_size() -> None:
     truth = np.log([1.3, 3.0])
     data = _data(truth)
-    emu, k = _emulator(data)
-    post = sample(SPEC, emu, layout(data, list(range(k)), SPEC), k, samples=200, warmup=200,
-                  chains=1, seed=2)
+    emu, _ = _emulator(data)
+    post = sample(SPEC, emu, layout(data, SPEC), None, samples=150, warmup=150, chains=1, seed=2)
     small = predict_data(data, [1], emu, post, SPEC, seed=0)[0]
     big_data = [*data[:1], Datum(**{**data[1].__dict__, "n": 2500}), *data[2:]]
     big = predict_data(big_data, [1], emu, post, SPEC, seed=0)[0]
     # SD 1 between patients: the sampling part of the width goes from 2 x 1.96 / 5 to ~0
     assert (small.hi - small.lo) > (big.hi - big.lo) + 0.4
+
+
+def test_study_mean_interval_without_posterior_is_the_cohort_sampling(monkeypatch) -> None:
+    """With no posterior packaged, ``study run``'s interval of the mean is the sampling of
+    n patients: mean +- 1.96 SD / sqrt(n), and binomial for an incidence."""
+    import pandas as pd
+
+    from needlesim.calibration.bayes import study_interval
+
+    monkeypatch.setattr(study_interval, "packaged_posterior", lambda: None)
+    rng = np.random.default_rng(3)
+    n = 400
+    values = rng.normal(-30.0, 12.0, n)
+    pih = np.full(n, 0.1)
+    table = pd.DataFrame({"day": 90.0, "scar_score_change_pct": values, "pih_incidence": pih})
+    study = Study(name="x")
+    wanted = [("scar_score_change_pct", 90.0), ("pih_incidence", 90.0)]
+    (lo, hi), (plo, phi) = study_interval.mean_intervals(study, wanted, table)
+    half = 1.96 * np.std(values) / np.sqrt(n)
+    assert lo == pytest.approx(np.mean(values) - half, abs=0.15 * half)
+    assert hi == pytest.approx(np.mean(values) + half, abs=0.15 * half)
+    binom = 1.96 * np.sqrt(0.1 * 0.9 / n)
+    assert plo == pytest.approx(0.1 - binom, abs=0.3 * binom)
+    assert phi == pytest.approx(0.1 + binom, abs=0.3 * binom)

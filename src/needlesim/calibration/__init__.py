@@ -54,9 +54,9 @@ def register(app: typer.Typer) -> None:
 __all__ = [
     "DEFAULT_KINETIC",
     "BayesCalibration",
-    "CrossValidationResult",
     "Calibration",
     "CalibrationProblem",
+    "CrossValidationResult",
     "FitResult",
     "FreeParameter",
     "Target",

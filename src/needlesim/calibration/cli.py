@@ -19,7 +19,11 @@ from .bayes.simulate import EMULATOR_PATIENTS
 
 
 def run_cross_validation(
-    folder: Path, as_json: bool, out: Console, err: Console, design: int = DEFAULT_DESIGN,
+    folder: Path,
+    as_json: bool,
+    out: Console,
+    err: Console,
+    design: int = DEFAULT_DESIGN,
     report: Path | None = None,
 ) -> None:
     """Cross-validate ``folder``; print the table (or the JSON); with ``report`` also write
@@ -79,7 +83,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--spec", help="Free-parameter declaration (default: the packaged one)."),
         ] = None,
     ) -> None:
-        """Bayesian calibration: emulator of the model over the priors, NUTS, fitted set + report."""
+        """Bayesian calibration: emulator of the model over the priors, NUTS; fitted set, report."""
         from .bayes.output import print_report
         from .bayes.run import calibrate as run_calibration
 

@@ -2,13 +2,16 @@
 
 The JSON of ``needlesim study run FILE --json`` (DESIGN.md)::
 
-    {"study": name, "predictions": [{"observable", "day", "mean", "p2_5", "p97_5", "measured"}]}
+    {"study": name, "predictions": [{"observable", "day", "mean", "p2_5", "p97_5",
+                                     "mean_p2_5", "mean_p97_5", "measured"}]}
 
 ``day`` is counted from the first session. ``mean`` and the 2.5/97.5 percentiles
 are over the virtual cohort; for ``pih_incidence`` (a per-patient probability)
 the mean is the expected incidence and the interval is the 95 % range of the
 incidence a trial of this size would observe (binomial, from the cohort's
-probabilities: Wilson interval).
+probabilities: Wilson interval). ``mean_p2_5``/``mean_p97_5``: the 95 % interval of
+the study mean, from the parameter posterior and the cohort size
+(:func:`with_mean_intervals`).
 """
 
 from __future__ import annotations
@@ -139,4 +142,7 @@ def with_mean_intervals(
 
     wanted = [(p.observable, p.day) for p in predictions]
     bounds = mean_intervals(study, wanted, outcomes)
-    return [replace(p, mean_p2_5=lo, mean_p97_5=hi) for p, (lo, hi) in zip(predictions, bounds, strict=True)]
+    return [
+        replace(p, mean_p2_5=lo, mean_p97_5=hi)
+        for p, (lo, hi) in zip(predictions, bounds, strict=True)
+    ]

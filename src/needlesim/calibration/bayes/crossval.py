@@ -20,10 +20,11 @@ from rich.progress import Progress
 
 from .data import Datum, load_data
 from .design import DEFAULT_DESIGN, build_emulator, design_runs
-from .predictive import MeanInterval
-from .run import DEFAULT_STUDIES, RELATIVE_TOLERANCE, fit_posterior
-from .simulate import EMULATOR_PATIENTS
 from .emulator import Emulator
+from .model import Sampler, layout
+from .predictive import MeanInterval
+from .run import DEFAULT_STUDIES, RELATIVE_TOLERANCE
+from .simulate import EMULATOR_PATIENTS
 from .spec import Spec, load_spec
 
 CV_SAMPLES = 500
@@ -78,13 +79,12 @@ def _row(d: Datum, pred: MeanInterval) -> dict[str, Any]:
     }
 
 
-def summarise(rows: list[dict[str, Any]], groups: list[str], degree: int, n_holdout: int
-              ) -> CrossValidationResult:
+def summarise(
+    rows: list[dict[str, Any]], groups: list[str], degree: int, n_holdout: int
+) -> CrossValidationResult:
     within = [r["within_tolerance"] for r in rows]
     inside = [r["inside_interval"] for r in rows]
-    widths = [
-        (r["mean_p97_5"] - r["mean_p2_5"]) / max(abs(r["mean"]), 1e-9) for r in rows
-    ]
+    widths = [(r["mean_p97_5"] - r["mean_p2_5"]) / max(abs(r["mean"]), 1e-9) for r in rows]
     return CrossValidationResult(
         measurements=rows,
         fraction_within_tolerance=float(np.mean(within)),
@@ -126,13 +126,14 @@ def cross_validate_data(
     from .predictive import predict_data
 
     groups = sorted({d.group for d in data})
+    sampler = Sampler(spec, emulator, layout(data, spec), samples, max(samples // 2, 200), 2)
     rows: list[dict[str, Any]] = []
     with Progress(console=console or Console(stderr=True), transient=True) as progress:
         task = progress.add_task("cross-validation refits", total=len(groups))
         for g in groups:
             held = [i for i, d in enumerate(data) if d.group == g]
-            kept = [i for i, d in enumerate(data) if d.group != g]
-            posterior = fit_posterior(data, kept, spec, emulator, samples, seed)
+            kept = np.array([float(d.group != g) for d in data])
+            posterior = sampler.run(kept, seed)
             preds = predict_data(data, held, emulator, posterior, spec, seed)
             rows.extend(_row(data[i], p) for i, p in zip(held, preds, strict=True))
             progress.advance(task)
@@ -141,7 +142,8 @@ def cross_validate_data(
 
 def markdown_table(result: CrossValidationResult) -> str:
     lines = [
-        "| study | observable | day | measured | predicted mean | 95 % interval of the mean | within |",
+        "| study | observable | day | measured | predicted mean "
+        "| 95 % interval of the mean | within |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in result.measurements:
@@ -168,10 +170,24 @@ def plot_cross_validation(result: CrossValidationResult, path: str | Path) -> Pa
     for ax, r in zip(axes.flat, result.measurements, strict=False):
         m = r["mean"]
         ax.axhspan(m - 0.35 * abs(m), m + 0.35 * abs(m), color="0.9", label="mean +-35 %")
-        ax.errorbar([0], [m], yerr=[[m - r["mean_p2_5"]], [r["mean_p97_5"] - m]], fmt="o",
-                    color="C0", capsize=6, label="predicted mean, 95 %")
-        ax.plot([0], [r["measured"]], "x", color="C3" if not r["within_tolerance"] else "C2",
-                markersize=10, mew=2, label="measured")
+        ax.errorbar(
+            [0],
+            [m],
+            yerr=[[m - r["mean_p2_5"]], [r["mean_p97_5"] - m]],
+            fmt="o",
+            color="C0",
+            capsize=6,
+            label="predicted mean, 95 %",
+        )
+        ax.plot(
+            [0],
+            [r["measured"]],
+            "x",
+            color="C3" if not r["within_tolerance"] else "C2",
+            markersize=10,
+            mew=2,
+            label="measured",
+        )
         ax.set_xlim(-1, 1)
         ax.set_xticks([])
         ax.set_title(f"{r['study']}\n{r['observable']} d{r['day']:g}", fontsize=7)
@@ -180,7 +196,8 @@ def plot_cross_validation(result: CrossValidationResult, path: str | Path) -> Pa
     axes.flat[0].legend(fontsize=6)
     fig.suptitle(
         f"leave-one-group-out: {100 * result.fraction_within_tolerance:.0f} % within tolerance, "
-        f"coverage {100 * result.coverage:.0f} %", fontsize=9,
+        f"coverage {100 * result.coverage:.0f} %",
+        fontsize=9,
     )
     fig.tight_layout()
     fig.savefig(path, dpi=110)

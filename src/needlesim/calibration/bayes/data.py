@@ -95,7 +95,11 @@ def load_data(folder: str | Path, spec: Spec) -> list[Datum]:
             threshold = getattr(m, "threshold", None)
             if statistic.startswith("fraction_") and threshold is None:
                 raise ConfigError(
-                    [Problem(f"{study.name}.{m.observable.value}", f"{statistic} needs a threshold")],
+                    [
+                        Problem(
+                            f"{study.name}.{m.observable.value}", f"{statistic} needs a threshold"
+                        )
+                    ],
                     str(path),
                 )
             n = getattr(m, "n", None) or study.population.n

@@ -71,11 +71,15 @@ def design_runs(
         saved = np.load(cache)
         if str(saved["key"]) == key:
             return DesignRuns(
-                saved["u_train"], saved["y_train"], saved["u_test"], saved["y_test"], key,
+                saved["u_train"],
+                saved["y_train"],
+                saved["u_test"],
+                saved["y_test"],
+                key,
                 float(saved["seconds"]),
             )
     lo, hi = bounds(spec)
-    n_test = max(4, int(round(HOLDOUT_FRACTION * n_design)))
+    n_test = max(4, round(HOLDOUT_FRACTION * n_design))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Sobol balance warning for n not a power of two
         u_train = design(lo, hi, n_design, seed)
@@ -88,8 +92,15 @@ def design_runs(
     runs = DesignRuns(u_train, y_train, u_test, y_test, key, seconds)
     if cache is not None:
         Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        np.savez(cache, u_train=u_train, y_train=y_train, u_test=u_test, y_test=y_test,
-                 key=key, seconds=seconds)
+        np.savez(
+            cache,
+            u_train=u_train,
+            y_train=y_train,
+            u_test=u_test,
+            y_test=y_test,
+            key=key,
+            seconds=seconds,
+        )
     return runs
 
 

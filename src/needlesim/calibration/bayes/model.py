@@ -63,20 +63,19 @@ def kind_of(d: Datum) -> int:
     return 0
 
 
-def layout(data: Sequence[Datum], rows: Sequence[int], spec: Spec) -> Layout:
-    """Arrays of the data ``[data[i] for i in rows]``."""
-    chosen = [data[i] for i in rows]
-    instruments = tuple(sorted({d.instrument for d in chosen}))
-    pairs = sorted({(d.group, d.instrument) for d in chosen})
+def layout(data: Sequence[Datum], spec: Spec) -> Layout:
+    """Arrays of all the data (a fit on part of them masks the others: :class:`Sampler`)."""
+    instruments = tuple(sorted({d.instrument for d in data}))
+    pairs = sorted({(d.group, d.instrument) for d in data})
     return Layout(
-        rows=np.asarray(rows, dtype=np.int64),
-        y=np.array([d.value for d in chosen]),
-        n=np.array([float(d.n) for d in chosen]),
-        se=np.array([d.standard_error(spec.default_cv) for d in chosen]),
-        kind=np.array([kind_of(d) for d in chosen], dtype=np.int64),
-        sign=np.array([1.0 if d.statistic == "fraction_at_least" else -1.0 for d in chosen]),
-        inst=np.array([instruments.index(d.instrument) for d in chosen], dtype=np.int64),
-        pair=np.array([pairs.index((d.group, d.instrument)) for d in chosen], dtype=np.int64),
+        rows=np.arange(len(data), dtype=np.int64),
+        y=np.array([d.value for d in data]),
+        n=np.array([float(d.n) for d in data]),
+        se=np.array([d.standard_error(spec.default_cv) for d in data]),
+        kind=np.array([kind_of(d) for d in data], dtype=np.int64),
+        sign=np.array([1.0 if d.statistic == "fraction_at_least" else -1.0 for d in data]),
+        inst=np.array([instruments.index(d.instrument) for d in data], dtype=np.int64),
+        pair=np.array([pairs.index((d.group, d.instrument)) for d in data], dtype=np.int64),
         instruments=instruments,
         tau_scale=np.array([spec.instruments[k].tau_scale for k in instruments]),
         n_pairs=len(pairs),
@@ -84,10 +83,16 @@ def layout(data: Sequence[Datum], rows: Sequence[int], spec: Spec) -> Layout:
 
 
 def log_likelihood(
-    c: jax.Array, s: jax.Array, e: jax.Array, e_s: jax.Array, delta: jax.Array, w: jax.Array,
+    c: jax.Array,
+    s: jax.Array,
+    e: jax.Array,
+    e_s: jax.Array,
+    delta: jax.Array,
+    w: jax.Array,
     lay: Layout,
+    mask: jax.Array,
 ) -> jax.Array:
-    """Sum of the log likelihoods of the data (see the module docstring)."""
+    """Sum of the log likelihoods of the data with ``mask`` 1 (see the module docstring)."""
     y, n, kind = jnp.asarray(lay.y), jnp.asarray(lay.n), jnp.asarray(lay.kind)
     var = lay.se**2 + e**2
     normal = -0.5 * (y - c - delta) ** 2 / var - 0.5 * jnp.log(2 * jnp.pi * var)
@@ -99,10 +104,10 @@ def log_likelihood(
     var_s = y**2 / (2 * jnp.maximum(n - 1, 1)) + (s * e_s) ** 2 + 1e-12
     spread = -0.5 * (y - s) ** 2 / var_s - 0.5 * jnp.log(2 * jnp.pi * var_s)
     ll = jnp.where(kind == 0, normal, jnp.where(kind == 3, spread, binom))
-    return jnp.sum(ll)
+    return jnp.sum(mask * ll)
 
 
-def numpyro_model(spec: Spec, emulator: Emulator, lay: Layout, n_data: int) -> None:
+def numpyro_model(spec: Spec, emulator: Emulator, lay: Layout, mask: jax.Array) -> None:
     """The joint model (NumPyro): priors, study effects, likelihood through the emulator."""
     import numpyro
     import numpyro.distributions as dist
@@ -116,12 +121,12 @@ def numpyro_model(spec: Spec, emulator: Emulator, lay: Layout, n_data: int) -> N
     z = numpyro.sample("z", dist.Normal(jnp.zeros(lay.n_pairs), 1.0).to_event(1))
     w = numpyro.sample("w", dist.Normal(jnp.zeros(lay.y.size), 1.0).to_event(1))
     out = emulator.jax(u)
-    rows = jnp.asarray(lay.rows)
-    c, s = out[rows], jnp.exp(out[n_data + rows])
-    e = jnp.asarray(emulator.holdout_rmse[lay.rows])
-    e_s = jnp.asarray(emulator.holdout_rmse[n_data + lay.rows])
+    k = lay.y.size
+    c, s = out[:k], jnp.exp(out[k:])
+    e = jnp.asarray(emulator.holdout_rmse[:k])
+    e_s = jnp.asarray(emulator.holdout_rmse[k:])
     delta = tau[jnp.asarray(lay.inst)] * z[jnp.asarray(lay.pair)]
-    numpyro.factor("likelihood", log_likelihood(c, s, e, e_s, delta, w, lay))
+    numpyro.factor("likelihood", log_likelihood(c, s, e, e_s, delta, w, lay, mask))
 
 
 @dataclass(frozen=True)
@@ -149,44 +154,70 @@ class Posterior:
         return np.abs(rng.normal(0.0, scale, self.u.shape[0]))
 
 
+class Sampler:
+    """NUTS on the emulator for one set of data; :meth:`run` fits the data a mask keeps.
+
+    One compiled sampler serves every mask (NumPyro ``jit_model_args``): the
+    cross-validation's refits do not recompile.
+    """
+
+    def __init__(
+        self,
+        spec: Spec,
+        emulator: Emulator,
+        lay: Layout,
+        samples: int = 1000,
+        warmup: int = 500,
+        chains: int = 2,
+    ):
+        from functools import partial
+
+        from numpyro.infer import MCMC, NUTS, init_to_median
+
+        self.spec, self.lay = spec, lay
+        model = partial(numpyro_model, spec, emulator, lay)
+        kernel = NUTS(model, init_strategy=init_to_median(num_samples=15), target_accept_prob=0.9)
+        self.mcmc = MCMC(
+            kernel,
+            num_warmup=warmup,
+            num_samples=samples,
+            num_chains=chains,
+            chain_method="sequential",
+            progress_bar=False,
+            jit_model_args=True,
+        )
+
+    def run(self, mask: FloatArray | None = None, seed: int = 0) -> Posterior:
+        """Posterior given the data with ``mask`` 1 (default: all)."""
+        from numpyro.diagnostics import summary
+
+        lay = self.lay
+        mask = np.ones(lay.y.size) if mask is None else np.asarray(mask, dtype=np.float64)
+        self.mcmc.run(jax.random.PRNGKey(seed), jnp.asarray(mask))
+        grouped = self.mcmc.get_samples(group_by_chain=True)
+        stats = summary({k: np.asarray(grouped[k]) for k in ("u", "tau")}, group_by_chain=True)
+        names = tuple(self.spec.names)
+        r_hat = {n: float(stats["u"]["r_hat"][j]) for j, n in enumerate(names)}
+        ess = {n: float(stats["u"]["n_eff"][j]) for j, n in enumerate(names)}
+        for j, k in enumerate(lay.instruments):
+            r_hat[f"tau[{k}]"] = float(stats["tau"]["r_hat"][j])
+            ess[f"tau[{k}]"] = float(stats["tau"]["n_eff"][j])
+        flat = self.mcmc.get_samples()
+        div = int(np.sum(np.asarray(self.mcmc.get_extra_fields()["diverging"])))
+        return Posterior(
+            names, np.asarray(flat["u"]), lay.instruments, np.asarray(flat["tau"]), r_hat, ess, div
+        )
+
+
 def sample(
     spec: Spec,
     emulator: Emulator,
     lay: Layout,
-    n_data: int,
+    mask: FloatArray | None = None,
     samples: int = 1000,
     warmup: int = 500,
     chains: int = 2,
     seed: int = 0,
-    progress: bool = False,
 ) -> Posterior:
     """NUTS (``chains`` chains run one after another, ``samples`` draws each)."""
-    from numpyro.diagnostics import summary
-    from numpyro.infer import MCMC, NUTS, init_to_median
-
-    from functools import partial
-
-    bound = partial(numpyro_model, spec, emulator, lay, n_data)
-    kernel = NUTS(bound, init_strategy=init_to_median(num_samples=15), target_accept_prob=0.9)
-    mcmc = MCMC(
-        kernel,
-        num_warmup=warmup,
-        num_samples=samples,
-        num_chains=chains,
-        chain_method="sequential",
-        progress_bar=progress,
-    )
-    mcmc.run(jax.random.PRNGKey(seed))
-    grouped = mcmc.get_samples(group_by_chain=True)
-    stats = summary({k: np.asarray(grouped[k]) for k in ("u", "tau")}, group_by_chain=True)
-    names = tuple(spec.names)
-    r_hat = {n: float(stats["u"]["r_hat"][j]) for j, n in enumerate(names)}
-    ess = {n: float(stats["u"]["n_eff"][j]) for j, n in enumerate(names)}
-    for j, k in enumerate(lay.instruments):
-        r_hat[f"tau[{k}]"] = float(stats["tau"]["r_hat"][j])
-        ess[f"tau[{k}]"] = float(stats["tau"]["n_eff"][j])
-    flat = mcmc.get_samples()
-    div = int(np.sum(np.asarray(mcmc.get_extra_fields()["diverging"])))
-    return Posterior(
-        names, np.asarray(flat["u"]), lay.instruments, np.asarray(flat["tau"]), r_hat, ess, div
-    )
+    return Sampler(spec, emulator, lay, samples, warmup, chains).run(mask, seed)

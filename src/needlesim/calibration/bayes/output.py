@@ -54,22 +54,29 @@ def _all_tau(spec: Spec, posterior: Posterior) -> np.ndarray:
 
 def _informed_by(done: BayesCalibration, name: str) -> list[str]:
     f = next(f for f in done.spec.free if f.name == name)
-    studies = [d.study.name for d in done.data if f.kind == "kinetic" or d.instrument == f.instrument]
+    studies = [
+        d.study.name for d in done.data if f.kind == "kinetic" or d.instrument == f.instrument
+    ]
     return sorted(set(studies))
 
 
-def write_fitted(done: BayesCalibration, out: str | Path, studies: str | Path) -> dict[str, Any]:
-    """Write ``out`` (atomically) and ``posterior.npz`` beside it; return the document."""
+def write_fitted(
+    done: BayesCalibration, out: str | Path, studies: str | Path, record: bool = True
+) -> dict[str, Any]:
+    """Write ``out`` (atomically) and ``posterior.npz`` beside it; return the document.
+
+    ``record``: run the real model at the posterior median (each study's design cohort)
+    for the targets' ``after`` (else ``null``)."""
     from .simulate import ModelOutputs
 
     med = np.array([p.median for p in done.parameters])
-    full = ModelOutputs(done.data, done.spec, n_patients=64)(med)
+    full = ModelOutputs(done.data, done.spec, done.n_patients)(med) if record else None
     from .run import natural, tolerance
 
     k = len(done.data)
     targets = []
     for i, (d, pred) in enumerate(zip(done.data, done.predictions, strict=True)):
-        after = float(natural(d, np.array(full[i]), np.array(full[k + i])))
+        after = None if full is None else float(natural(d, full[i], full[k + i]))
         targets.append(
             {
                 "study": d.study.name,
@@ -85,8 +92,10 @@ def write_fitted(done: BayesCalibration, out: str | Path, studies: str | Path) -
                 "mean": pred.mean,
                 "mean_p2_5": pred.lo,
                 "mean_p97_5": pred.hi,
-                "within_tolerance": bool(pred.lo <= d.value <= pred.hi
-                                         or abs(d.value - pred.mean) <= 0.35 * abs(pred.mean)),
+                "within_tolerance": bool(
+                    pred.lo <= d.value <= pred.hi
+                    or abs(d.value - pred.mean) <= 0.35 * abs(pred.mean)
+                ),
                 "tolerance": tolerance(d),
             }
         )
@@ -134,6 +143,7 @@ def write_fitted(done: BayesCalibration, out: str | Path, studies: str | Path) -
             "emulator_degree": done.emulator.degree,
             "seconds": {k: round(v, 1) for k, v in done.seconds.items()},
             "default_cv": done.spec.default_cv,
+            "patients_per_study": done.n_patients,
         },
         "posterior_draws": POSTERIOR_FILE,
         "parameters": params,
@@ -157,17 +167,22 @@ def parameter_table(done: BayesCalibration) -> Table:
         table.add_column(col)
     for p in done.parameters:
         table.add_row(
-            p.name, p.kind,
+            p.name,
+            p.kind,
             f"{p.prior_median:.4g} [{p.prior_lo:.4g}, {p.prior_hi:.4g}]",
             f"{p.median:.4g} [{p.p2_5:.4g}, {p.p97_5:.4g}]",
-            f"{p.shrinkage:.2f}", f"{p.r_hat:.3f}", f"{p.ess:.0f}", p.at_bound or "-",
+            f"{p.shrinkage:.2f}",
+            f"{p.r_hat:.3f}",
+            f"{p.ess:.0f}",
+            p.at_bound or "-",
         )
     return table
 
 
 def markdown_parameter_table(done: BayesCalibration) -> str:
     lines = [
-        "| parameter | kind | prior median [range] | posterior median [95 %] | width ratio | R-hat | ESS | at bound |",
+        "| parameter | kind | prior median [range] | posterior median [95 %] "
+        "| width ratio | R-hat | ESS | at bound |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for p in done.parameters:
@@ -185,8 +200,14 @@ def print_report(done: BayesCalibration, console: Console) -> None:
     for col in ("study", "observable", "measured", "mean", "95 % interval", "emulator rmse/tol"):
         table.add_column(col)
     for d, pred, e in zip(done.data, done.predictions, done.emulator_report, strict=True):
-        table.add_row(d.study.name, d.observable, f"{d.value:.4g}", f"{pred.mean:.4g}",
-                      f"[{pred.lo:.4g}, {pred.hi:.4g}]", f"{e['rmse_over_tolerance']:.3f}")
+        table.add_row(
+            d.study.name,
+            d.observable,
+            f"{d.value:.4g}",
+            f"{pred.mean:.4g}",
+            f"[{pred.lo:.4g}, {pred.hi:.4g}]",
+            f"{e['rmse_over_tolerance']:.3f}",
+        )
     console.print(table)
     console.print(
         f"design {done.seconds['design']:.0f} s, sampling {done.seconds['sampling']:.0f} s, "
@@ -239,8 +260,11 @@ def write_report(done: BayesCalibration, folder: str | Path) -> list[Path]:
             "errors": done.emulator_report,
         },
         "targets": done.document.get("targets", []),
-        "diagnostics": {"r_hat": done.posterior.r_hat, "ess": done.posterior.ess,
-                        "divergences": done.posterior.divergences},
+        "diagnostics": {
+            "r_hat": done.posterior.r_hat,
+            "ess": done.posterior.ess,
+            "divergences": done.posterior.divergences,
+        },
         "seconds": done.seconds,
     }
     json_path = folder / "calibration.json"

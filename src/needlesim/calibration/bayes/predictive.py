@@ -97,8 +97,15 @@ def predict_data(
         reps = np.concatenate(
             [
                 draw_study_means(
-                    kind, c, s, emulator.holdout_rmse[i], emulator.holdout_rmse[k_all + i],
-                    tau, d.n, sign, rng,
+                    kind,
+                    c,
+                    s,
+                    emulator.holdout_rmse[i],
+                    emulator.holdout_rmse[k_all + i],
+                    tau,
+                    d.n,
+                    sign,
+                    rng,
                 )
                 for _ in range(replicates)
             ]

@@ -120,10 +120,19 @@ def summarise(spec: Spec, posterior: Posterior) -> list[ParameterSummary]:
         prior_width = _prior_width(f.prior.mu, f.prior.sigma, lo, hi)
         rows.append(
             ParameterSummary(
-                f.name, f.kind, f.unit, f.prior.median, f.prior.lo, f.prior.hi,
-                float(np.exp(q[1])), float(np.exp(q[0])), float(np.exp(q[2])),
-                float((q[2] - q[0]) / prior_width), flag,
-                posterior.r_hat[f.name], posterior.ess[f.name],
+                f.name,
+                f.kind,
+                f.unit,
+                f.prior.median,
+                f.prior.lo,
+                f.prior.hi,
+                float(np.exp(q[1])),
+                float(np.exp(q[0])),
+                float(np.exp(q[2])),
+                float((q[2] - q[0]) / prior_width),
+                flag,
+                posterior.r_hat[f.name],
+                posterior.ess[f.name],
             )
         )
     return rows
@@ -151,6 +160,7 @@ class BayesCalibration:
     predictions: list[MeanInterval]
     emulator_report: list[dict[str, Any]]
     seconds: dict[str, float]
+    n_patients: int = EMULATOR_PATIENTS
     fitted_path: Path = Path()
     paths: list[Path] = field(default_factory=list)
     document: dict[str, Any] = field(default_factory=dict)
@@ -158,17 +168,15 @@ class BayesCalibration:
 
 def fit_posterior(
     data: list[Datum],
-    rows: list[int],
     spec: Spec,
     emulator: Emulator,
     samples: int,
     seed: int = 0,
     chains: int = 2,
 ) -> Posterior:
-    """NUTS on the emulator with the data ``rows``."""
-    lay = layout(data, rows, spec)
-    return sample(spec, emulator, lay, len(data), samples=samples,
-                  warmup=max(samples // 2, 200), chains=chains, seed=seed)
+    """NUTS on the emulator with all the data."""
+    lay = layout(data, spec)
+    return sample(spec, emulator, lay, None, samples, max(samples // 2, 200), chains, seed)
 
 
 def calibrate(
@@ -181,6 +189,7 @@ def calibrate(
     seed: int = 0,
     cache: str | Path | None = None,
     spec_file: str | Path | None = None,
+    record: bool = True,
 ) -> BayesCalibration:
     """The Bayesian calibration: design runs -> emulator -> NUTS -> fitted set and report.
 
@@ -188,7 +197,8 @@ def calibrate(
     checkout; required otherwise); the posterior draws go next to it
     (``posterior.npz``). ``report``: a folder for ``calibration.json``, the
     prior-vs-posterior PNG and the design cache (``None``: no report).
-    ``cache``: the design runs' ``.npz`` (default ``report/design.npz``).
+    ``cache``: the design runs' ``.npz`` (default ``report/design.npz``). ``record``: the
+    real model at the posterior median for each target (``after`` in ``fitted.yaml``).
     """
     from ..run import packaged_fitted_path
     from .output import write_fitted, write_report
@@ -196,8 +206,9 @@ def calibrate(
     if out is None:
         out = packaged_fitted_path()
         if out is None:
-            raise ConfigError([Problem("--out", "required: needlesim is installed, not run "
-                                       "from its repository")])
+            raise ConfigError(
+                [Problem("--out", "required: needlesim is installed, not run from its repository")]
+            )
     if design < 8:
         raise ConfigError([Problem("--design", f"{design} design points: at least 8")])
     if samples < 50:
@@ -210,7 +221,7 @@ def calibrate(
     runs = design_runs(data, spec, design, n_patients, seed, cache)
     t1 = time.perf_counter()
     emulator = build_emulator(runs, data, spec)
-    posterior = fit_posterior(data, list(range(len(data))), spec, emulator, samples, seed)
+    posterior = fit_posterior(data, spec, emulator, samples, seed)
     t2 = time.perf_counter()
     done = BayesCalibration(
         spec=spec,
@@ -222,9 +233,10 @@ def calibrate(
         predictions=predict_data(data, range(len(data)), emulator, posterior, spec, seed),
         emulator_report=emulator_errors(emulator, runs, data),
         seconds={"design": t1 - t0, "design_recorded": runs.seconds, "sampling": t2 - t1},
+        n_patients=n_patients,
     )
     done.fitted_path = Path(out)
-    done.document = write_fitted(done, out, studies)
+    done.document = write_fitted(done, out, studies, record)
     if report is not None:
         done.paths = write_report(done, report)
     return done

@@ -69,11 +69,15 @@ def _posterior_means(
     means = []
     for theta in thetas:
         params, outcome = model_parameters(free, theta)
-        table = evaluate_batch(patients, study.protocol, days=days, params=params,
-                               outcome_params=outcome, observables=observables)
-        means.append([
-            float(table.loc[np.isclose(table["day"], d), o].mean()) for o, d in wanted
-        ])
+        table = evaluate_batch(
+            patients,
+            study.protocol,
+            days=days,
+            params=params,
+            outcome_params=outcome,
+            observables=observables,
+        )
+        means.append([float(table.loc[np.isclose(table["day"], d), o].mean()) for o, d in wanted])
     arr = np.asarray(means)
     return arr[1:] - arr[0]
 
@@ -94,7 +98,9 @@ def mean_intervals(
         d = deltas[:, j] if deltas is not None else np.zeros(1)
         inst = spec.instrument_of(observable)
         if post is not None and inst.name in [str(k) for k in post["instruments"]]:
-            tau_draws = np.asarray(post["tau"])[:, [str(k) for k in post["instruments"]].index(inst.name)]
+            tau_draws = np.asarray(post["tau"])[
+                :, [str(k) for k in post["instruments"]].index(inst.name)
+            ]
             tau = rng.choice(tau_draws, size=(d.size, REPLICATES))
         else:
             tau = np.zeros((d.size, REPLICATES))
