@@ -19,7 +19,7 @@ emulated centre ``c_i(u)`` and between-patient SD ``s_i(u)`` of datum ``i``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import jax
@@ -107,7 +107,27 @@ def log_likelihood(
     return jnp.sum(mask * ll)
 
 
-def numpyro_model(spec: Spec, emulator: Emulator, lay: Layout, mask: jax.Array) -> None:
+def likelihood_of(emulator: Emulator, lay: Layout) -> Callable[..., jax.Array]:
+    """The compiled log likelihood ``(u, tau, z, w, mask) -> float`` through the emulator
+    (one compiled function: NumPyro's initialisation runs it outside the sampler's jit)."""
+    k = lay.y.size
+    e = jnp.asarray(emulator.holdout_rmse[:k])
+    e_s = jnp.asarray(emulator.holdout_rmse[k:])
+    inst, pair = jnp.asarray(lay.inst), jnp.asarray(lay.pair)
+
+    @jax.jit
+    def loglik(u: jax.Array, tau: jax.Array, z: jax.Array, w: jax.Array, mask: jax.Array):
+        out = emulator.jax(u)
+        c, s = out[:k], jnp.exp(out[k:])
+        delta = tau[inst] * z[pair]
+        return log_likelihood(c, s, e, e_s, delta, w, lay, mask)
+
+    return loglik
+
+
+def numpyro_model(
+    spec: Spec, lay: Layout, loglik: Callable[..., jax.Array], mask: jax.Array
+) -> None:
     """The joint model (NumPyro): priors, study effects, likelihood through the emulator."""
     import numpyro
     import numpyro.distributions as dist
@@ -120,13 +140,7 @@ def numpyro_model(spec: Spec, emulator: Emulator, lay: Layout, mask: jax.Array) 
     tau = numpyro.sample("tau", dist.HalfNormal(jnp.asarray(lay.tau_scale)).to_event(1))
     z = numpyro.sample("z", dist.Normal(jnp.zeros(lay.n_pairs), 1.0).to_event(1))
     w = numpyro.sample("w", dist.Normal(jnp.zeros(lay.y.size), 1.0).to_event(1))
-    out = emulator.jax(u)
-    k = lay.y.size
-    c, s = out[:k], jnp.exp(out[k:])
-    e = jnp.asarray(emulator.holdout_rmse[:k])
-    e_s = jnp.asarray(emulator.holdout_rmse[k:])
-    delta = tau[jnp.asarray(lay.inst)] * z[jnp.asarray(lay.pair)]
-    numpyro.factor("likelihood", log_likelihood(c, s, e, e_s, delta, w, lay, mask))
+    numpyro.factor("likelihood", loglik(u, tau, z, w, mask))
 
 
 @dataclass(frozen=True)
@@ -172,11 +186,17 @@ class Sampler:
     ):
         from functools import partial
 
-        from numpyro.infer import MCMC, NUTS, init_to_median
+        from numpyro.infer import MCMC, NUTS, init_to_value
 
         self.spec, self.lay = spec, lay
-        model = partial(numpyro_model, spec, emulator, lay)
-        kernel = NUTS(model, init_strategy=init_to_median(num_samples=15), target_accept_prob=0.9)
+        model = partial(numpyro_model, spec, lay, likelihood_of(emulator, lay))
+        start = {
+            "u": jnp.asarray([f.prior.mu for f in spec.free]),
+            "tau": 0.5 * jnp.asarray(lay.tau_scale),
+            "z": jnp.zeros(lay.n_pairs),
+            "w": jnp.zeros(lay.y.size),
+        }
+        kernel = NUTS(model, init_strategy=init_to_value(values=start), target_accept_prob=0.9)
         self.mcmc = MCMC(
             kernel,
             num_warmup=warmup,
