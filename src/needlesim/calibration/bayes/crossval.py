@@ -121,12 +121,13 @@ def cross_validate_data(
     samples: int = CV_SAMPLES,
     seed: int = 0,
     console: Console | None = None,
+    chains: int = 2,
 ) -> CrossValidationResult:
     """Leave each group of ``data`` out in turn, refit, predict it (emulator given)."""
     from .predictive import predict_data
 
     groups = sorted({d.group for d in data})
-    sampler = Sampler(spec, emulator, layout(data, spec), samples, max(samples // 2, 200), 2)
+    sampler = Sampler(spec, emulator, layout(data, spec), samples, max(samples // 2, 200), chains)
     rows: list[dict[str, Any]] = []
     with Progress(console=console or Console(stderr=True), transient=True) as progress:
         task = progress.add_task("cross-validation refits", total=len(groups))
