@@ -116,7 +116,9 @@ def likelihood_of(emulator: Emulator, lay: Layout) -> Callable[..., jax.Array]:
     inst, pair = jnp.asarray(lay.inst), jnp.asarray(lay.pair)
 
     @jax.jit
-    def loglik(u: jax.Array, tau: jax.Array, z: jax.Array, w: jax.Array, mask: jax.Array):
+    def loglik(
+        u: jax.Array, tau: jax.Array, z: jax.Array, w: jax.Array, mask: jax.Array
+    ) -> jax.Array:
         out = emulator.jax(u)
         c, s = out[:k], jnp.exp(out[k:])
         delta = tau[inst] * z[pair]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ def model_parameters(spec: Spec, theta: FloatArray) -> tuple[Parameters, Outcome
     their priors: the calibration never depends on a previous fit)."""
     pairs = list(zip(spec.free, (float(t) for t in theta), strict=True))
     kin = {f.name: t for f, t in pairs if f.kind == "kinetic"}
-    obs = {f.name: t for f, t in pairs if f.kind == "observation"}
+    obs: dict[str, Any] = {f.name: t for f, t in pairs if f.kind == "observation"}
     base = default_parameters(fitted=False)
     params = base.replace(**kin) if kin else base
     return params, replace(OutcomeParameters.from_data(fitted=False), **obs)

@@ -168,15 +168,15 @@ def load_spec(path: str | Path | None = None) -> Spec:
         instruments[name] = inst
         if param is None:
             continue
-        o = outcomes.get(param)
-        if not isinstance(o, dict) or "range" not in o:
+        row_o = outcomes.get(param)
+        if not isinstance(row_o, dict) or "range" not in row_o:
             problems.append(
                 Problem(f"instruments.{name}.parameter", f"{param!r} has no range in outcomes.yaml")
             )
             continue
-        lo, hi = (float(v) for v in o["range"])
+        lo, hi = (float(v) for v in row_o["range"])
         free.append(
-            FreeParam(param, "observation", Prior(lo, hi), str(o.get("unit", "")), name, name)
+            FreeParam(param, "observation", Prior(lo, hi), str(row_o.get("unit", "")), name, name)
         )
     if problems:
         raise ConfigError(problems, where)
