@@ -18,6 +18,7 @@ the likelihood as an extra variance.
 from __future__ import annotations
 
 import itertools
+import warnings
 from dataclasses import dataclass
 
 import jax.numpy as jnp
@@ -34,7 +35,9 @@ def design(lo: FloatArray, hi: FloatArray, n: int, seed: int = 0) -> FloatArray:
     d = lo.size
     if d == 0:
         return np.zeros((n, 0))
-    points = qmc.Sobol(d, scramble=True, seed=seed).random(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # balance warning when n is not a power of two
+        points = qmc.Sobol(d, scramble=True, seed=seed).random(n)
     return lo + points * (hi - lo)
 
 
