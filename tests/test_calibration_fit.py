@@ -104,7 +104,8 @@ def _app() -> typer.Typer:
     [
         (["--studies", "no/such/folder"], "is not a folder"),
         (["--studies", "{empty}"], "no study files"),
-        (["--free", "no_such_parameter"], "unknown parameter 'no_such_parameter'"),
+        (["--design", "2"], "at least 8"),
+        (["--samples", "3"], "at least 50"),
     ],
 )
 def test_bad_input_exits_2(args: list[str], message: str, tmp_path: Path) -> None:

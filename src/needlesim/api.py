@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from .biology.parameters import ParameterRow
-    from .calibration.fit import FitResult
-    from .calibration.run import Calibration
+    from .calibration.bayes.crossval import CrossValidationResult
+    from .calibration.bayes.run import BayesCalibration
     from .device import DeviceResult
     from .planning.plan import TreatmentPlan
     from .scale.cohort import CohortResult
@@ -74,6 +74,7 @@ __all__ = [
     "check_run",
     "check_study",
     "config_schema",
+    "cross_validate",
     "load",
     "parameters",
     "plan",
@@ -94,9 +95,9 @@ def __getattr__(name: str) -> Any:
 
         return CohortResult
     if name == "CalibrationResult":
-        from .calibration.run import Calibration
+        from .calibration.bayes.run import BayesCalibration
 
-        return Calibration
+        return BayesCalibration
     if name == "SolveError":
         from .solve.errors import SolveError
 
@@ -419,7 +420,12 @@ def run_study(
         def evaluate(patients: pd.DataFrame, protocol: Any, **_: Any) -> pd.DataFrame:
             return normalise_outcomes(fn(patients, protocol, None), patients)
 
-    return _study_result(_run_study(study, n, progress=progress, evaluate=evaluate))
+    raw = _run_study(study, n, progress=progress, evaluate=evaluate)
+    if evaluate is None:
+        from .calibration.bayes.study_interval import with_posterior_intervals
+
+        raw = with_posterior_intervals(raw)
+    return _study_result(raw)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8050) -> None:
@@ -620,37 +626,83 @@ def calibrate(
     *,
     out: str | os.PathLike[str] | None = None,
     report: str | os.PathLike[str] | None = None,
-    free: Sequence[str] | None = None,
-    tolerances: str | os.PathLike[str] | None = None,
+    design: int | None = None,
+    samples: int | None = None,
     n: int | None = None,
-) -> Calibration:
-    """Fit the free parameters to every measured value in ``studies``; write the fitted set.
+    spec: str | os.PathLike[str] | None = None,
+) -> BayesCalibration:
+    """Bayesian calibration of the free parameters to every measured value in ``studies``.
 
-    ``out``: where the fitted set goes (default ``fitted.yaml`` in the user data
-    folder, :func:`needlesim.io.paths.default_fitted_out`); the packaged set is
-    never written. Use it with ``NEEDLESIM_FITTED=<out>``. ``report``: a folder
-    for ``calibration.json`` and the PNG. ``free``: kinetic parameters to fit
-    besides the observation gains and thresholds.
+    An emulator of the model over the priors (``design`` model runs), NUTS on it
+    (``samples`` draws per chain), study-level random effects; writes the fitted set
+    (posterior medians) and ``posterior.npz`` beside it. ``out``: default
+    ``fitted.yaml`` in the user data folder (:func:`needlesim.io.paths.default_fitted_out`);
+    the packaged set is never written. Use it with ``NEEDLESIM_FITTED=<out>``.
+    ``report``: a folder for ``calibration.json``, the plots and the design cache.
+    ``n``: virtual patients per study per model run; ``spec``: the free-parameter
+    declaration (default: the packaged ``free_parameters.yaml``).
     """
-    from .calibration.run import calibrate as _calibrate
+    from .calibration.bayes.design import DEFAULT_DESIGN
+    from .calibration.bayes.run import DEFAULT_SAMPLES
+    from .calibration.bayes.run import calibrate as _calibrate
+    from .calibration.bayes.simulate import EMULATOR_PATIENTS
     from .io.paths import default_fitted_out
 
-    target = Path(out) if out is not None else default_fitted_out()
     return _calibrate(
         Path(studies),
-        target,
+        Path(out) if out is not None else default_fitted_out(),
         None if report is None else Path(report),
-        free,
-        None if tolerances is None else Path(tolerances),
-        n,
+        DEFAULT_DESIGN if design is None else design,
+        DEFAULT_SAMPLES if samples is None else samples,
+        EMULATOR_PATIENTS if n is None else n,
+        spec_file=None if spec is None else Path(spec),
     )
 
 
-def print_calibration(result: FitResult, console: Console) -> None:
-    """The fitted parameters and the target table of a calibration."""
-    from .calibration.output import print_report
+def print_calibration(result: BayesCalibration, console: Console) -> None:
+    """The prior-vs-posterior table and the targets' posterior predictive."""
+    from .calibration.bayes.output import print_report
 
     print_report(result, console)
+
+
+def cross_validate(
+    studies: str | os.PathLike[str] = "studies/calibration",
+    *,
+    design: int | None = None,
+    report: str | os.PathLike[str] | None = None,
+    console: Console | None = None,
+) -> CrossValidationResult:
+    """Leave each study (or group) out, refit without it, predict it (``validate
+    --cross-validate``). With ``report``, ``cross_validation.json`` and ``.png`` go there
+    (and the design runs are cached there)."""
+    import json
+
+    from .calibration.bayes.crossval import cross_validate as _cross_validate
+    from .calibration.bayes.crossval import plot_cross_validation
+    from .calibration.bayes.design import DEFAULT_DESIGN
+    from .io.atomic import write_text
+
+    folder = None if report is None else Path(report)
+    cache = None if folder is None else folder / "design.npz"
+    result = _cross_validate(
+        Path(studies),
+        design=DEFAULT_DESIGN if design is None else design,
+        cache=cache,
+        console=console,
+    )
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text(folder / "cross_validation.json", json.dumps(result.to_dict(), indent=2))
+        plot_cross_validation(result, folder / "cross_validation.png")
+    return result
+
+
+def cross_validation_table(result: CrossValidationResult) -> str:
+    """The cross-validation as a markdown table."""
+    from .calibration.bayes.crossval import markdown_table
+
+    return markdown_table(result)
 
 
 # -- sensitivity ---------------------------------------------------------------------------------

@@ -13,7 +13,9 @@
 * :mod:`~needlesim.calibration.fit` - bounded Gauss-Newton on the log-parameters;
 * :mod:`~needlesim.calibration.output` - ``fitted.yaml`` with its provenance,
   the report (table, PNG, JSON);
-* :func:`calibrate` - all of it (``needlesim calibrate``).
+* :func:`calibrate_least_squares` - all of it, least squares (the previous calibration);
+* :mod:`~needlesim.calibration.bayes` - :func:`calibrate` (Bayesian, ``needlesim calibrate``)
+  and :func:`cross_validate` (``needlesim validate DIR --cross-validate``).
 
 The packaged result, ``needlesim/data/fitted.yaml`` (or a user set named by
 ``NEEDLESIM_FITTED``), is read by
@@ -23,6 +25,7 @@ The packaged result, ``needlesim/data/fitted.yaml`` (or a user set named by
 
 from __future__ import annotations
 
+from .bayes import BayesCalibration, CrossValidationResult, calibrate, cross_validate
 from .fit import FitResult, fit
 from .problem import (
     DEFAULT_KINETIC,
@@ -32,19 +35,24 @@ from .problem import (
     evaluate_targets,
     free_parameters,
 )
-from .run import Calibration, calibrate, packaged_fitted_path
+from .run import Calibration, packaged_fitted_path
+from .run import calibrate as calibrate_least_squares
 from .targets import Target, Tolerance, load_targets
 
 __all__ = [
     "DEFAULT_KINETIC",
+    "BayesCalibration",
     "Calibration",
     "CalibrationProblem",
+    "CrossValidationResult",
     "FitResult",
     "FreeParameter",
     "Target",
     "Tolerance",
     "build_problem",
     "calibrate",
+    "calibrate_least_squares",
+    "cross_validate",
     "evaluate_targets",
     "fit",
     "free_parameters",

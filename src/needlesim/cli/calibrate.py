@@ -1,4 +1,4 @@
-"""``needlesim calibrate``: fit the free parameters to the calibration studies."""
+"""``needlesim calibrate``: Bayesian calibration of the free parameters to the studies."""
 
 from __future__ import annotations
 
@@ -25,39 +25,38 @@ def calibrate(
         ),
     ] = None,
     report: Annotated[
-        Path, typer.Option("--report", help="Folder for calibration.json and the PNG.")
-    ] = Path("results/calibration"),
-    free: Annotated[
-        list[str] | None,
+        Path,
         typer.Option(
-            "--free",
-            help="Kinetic parameter to fit besides the observation gains and thresholds "
-            "(repeat; default: fgf_resident_share and fibroblast_turnover_rate).",
+            "--report", help="Folder for calibration.json, the plots and the design cache."
         ),
+    ] = Path("results/calibration"),
+    design: Annotated[
+        int | None,
+        typer.Option("--design", help="Emulator design points (model runs; default 48)."),
     ] = None,
-    tolerances: Annotated[
-        Path | None,
-        typer.Option("--tolerances", help="Tolerance table (default: the packaged one)."),
+    samples: Annotated[
+        int | None,
+        typer.Option("--samples", help="Posterior draws per chain (2 chains)."),
     ] = None,
     n: Annotated[
         int | None,
-        typer.Option("--n", min=1, help="Virtual patients per study (default: population.n)."),
+        typer.Option("--n", min=1, help="Virtual patients per study per model run (default 12)."),
+    ] = None,
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", help="Free-parameter declaration (default: the packaged one)."),
     ] = None,
 ) -> None:
-    """Fit the free parameters to published data; write the fitted set and a report.
-
-    Gradient-based least squares through the JAX model: residuals
-    (predicted - measured) / tolerance on each study's virtual cohort.
-    """
+    """Bayesian calibration: an emulator of the model over the priors, NUTS on it, study-level
+    random effects; writes the fitted set, posterior.npz beside it, and a report."""
     from .. import api
 
-    with err.status("calibrating (compiling the model, then fitting)"):
-        done = api.calibrate(
-            studies, out=out_file, report=report, free=free, tolerances=tolerances, n=n
-        )
-    api.print_calibration(done.result, out)
-    files = ", ".join(str(p) for p in done.report_paths)
-    out.print(f"wrote {done.fitted_path}; report: {files}")
+    done = api.calibrate(
+        studies, out=out_file, report=report, design=design, samples=samples, n=n, spec=spec
+    )
+    api.print_calibration(done, out)
+    files = ", ".join(str(p) for p in done.paths)
+    out.print(f"wrote {done.fitted_path} and posterior.npz beside it; report: {files}")
     err.print(
         f"to use this set: NEEDLESIM_FITTED={done.fitted_path} needlesim ... "
         "(or needlesim --fitted PATH ...)",

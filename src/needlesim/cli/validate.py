@@ -16,12 +16,38 @@ def validate(
     folder: Annotated[Path, typer.Argument(help="Folder of study YAML files.", metavar="DIR")],
     as_json: JsonOption = False,
     n: CohortOption = None,
+    cross: Annotated[
+        bool,
+        typer.Option(
+            "--cross-validate",
+            help="Leave each study out, refit without it (Bayesian, on the emulator) and "
+            "predict it; writes results/validation/cross_validation.json and .png.",
+        ),
+    ] = False,
+    design: Annotated[
+        int | None,
+        typer.Option("--design", help="Emulator design points for --cross-validate."),
+    ] = None,
 ) -> None:
     """Run every study in a folder and print predicted against measured."""
     from rich.table import Table
 
     from .. import api
 
+    if cross:
+        result = api.cross_validate(
+            folder, design=design, report=Path("results/validation"), console=err
+        )
+        if as_json:
+            sys.stdout.write(json.dumps(result.to_dict()) + "\n")
+            return
+        out.print(api.cross_validation_table(result))
+        out.print(
+            f"within tolerance: {100 * result.fraction_within_tolerance:.0f} %; coverage of the "
+            f"95 % interval: {100 * result.coverage:.0f} %; median interval width "
+            f"{100 * result.median_relative_interval_width:.0f} % of the predicted mean"
+        )
+        return
     files = api.study_files(folder)
     with err.status(f"running {len(files)} studies"):
         results, found = api.validate(folder, n)

@@ -5,7 +5,8 @@ with ``cohort``, so both give the same patient ``i`` for the same study and seed
 
 The JSON of ``needlesim study run FILE --json`` (DESIGN.md)::
 
-    {"study": name, "predictions": [{"observable", "day", "mean", "p2_5", "p97_5", "measured"}]}
+    {"study": name, "predictions": [{"observable", "day", "mean", "p2_5", "p97_5",
+                                     "mean_p2_5", "mean_p97_5", "measured"}]}
 
 ``day`` is counted from the first session. ``mean`` and the 2.5/97.5 percentiles
 are over the virtual cohort; for ``pih_incidence`` (a per-patient probability)
@@ -16,6 +17,9 @@ mean (a fraction of patients, a between-patient SD) is predicted in ``mean``
 with the interval of :mod:`.statistics`; adjuncts with a cited effect act on
 the per-patient values first (:mod:`needlesim.outcomes.adjuncts`), those
 without one are listed in ``not_modelled_adjuncts``.
+``mean_p2_5``/``mean_p97_5``: the 95 % interval of the study's value from the cohort size
+(:mod:`.statistics`); the public API widens it with the calibration's posterior
+(:func:`needlesim.calibration.bayes.study_interval.with_posterior_intervals`).
 """
 
 from __future__ import annotations
@@ -49,6 +53,8 @@ class Prediction:
     statistic: str = Statistic.mean.value
     threshold: float | None = None
     adjuncts: tuple[str, ...] = ()
+    mean_p2_5: float | None = None
+    mean_p97_5: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +63,8 @@ class Prediction:
             "mean": self.mean,
             "p2_5": self.p2_5,
             "p97_5": self.p97_5,
+            "mean_p2_5": self.mean_p2_5,
+            "mean_p97_5": self.mean_p97_5,
             "measured": self.measured,
             "statistic": self.statistic,
             "threshold": self.threshold,
@@ -147,6 +155,8 @@ def run_study(
                 m.statistic.value,
                 m.threshold,
                 tuple(applied),
+                summary.mean_p2_5,
+                summary.mean_p97_5,
             )
         )
     return StudyResult(study, predictions, outcomes, patients)
