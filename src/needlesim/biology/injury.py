@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from ..anatomy import LAYER_NAMES
 from ._xp import Arr, namespace
+from .dose import effective_injured_fraction
 from .parameters import Parameters
 from .state import PRESENCE, S
 
@@ -89,7 +90,7 @@ def apply_injury(y: Arr, injury: SessionInjury, p: Parameters) -> Arr:
     """The state just after a session: ``y[..., 5, N_SPECIES]`` jumped by ``injury``."""
     xp = namespace(y, injury.injured_fraction)
     present = xp.asarray(PRESENCE, dtype=xp.float64)
-    v = injury.injured_fraction
+    v = effective_injured_fraction(injury.injured_fraction, p)  # saturating dose (biology.dose)
     bleed = injury.bleeding_fraction[..., None]
     a = channel_coverage(injury)[..., None]
     o = y[..., S.open_channels]
