@@ -45,7 +45,6 @@ from .simulate import DeviceResult, session_device, session_rng, simulate_device
 from .stamp import head_layout_um, stamp_density_per_cm2
 
 __all__ = [
-    "bleeding_density_per_cm2",
     "DeviceParameters",
     "DeviceResult",
     "ExpectedInjury",
@@ -53,6 +52,7 @@ __all__ = [
     "KalluriFit",
     "NeedleGeometry",
     "Punctures",
+    "bleeding_density_per_cm2",
     "cartridge_layout_um",
     "channel_depth_um",
     "coverage_fraction",
