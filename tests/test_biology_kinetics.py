@@ -186,7 +186,11 @@ def test_injury_jump() -> None:
     rest = baseline_state(p, Covariates.of(THICKNESS_UM))
     v = [0.03, 0.028, 0.018, 0.0026, 0.0]
     y = apply_injury(rest, _injury(v), p)
-    np.testing.assert_allclose(y[1:, S.damage], float(p.damage_amplification) * np.array(v[1:]))
+    # the damage index is the signalled volume fraction 1 - exp(-A_D v) (biology.dose),
+    # A_D v for sparse tracks, at most 1
+    a_d = float(p.damage_amplification)
+    np.testing.assert_allclose(y[1:, S.damage], -np.expm1(-a_d * np.array(v[1:])))
+    assert np.all(np.asarray(y[1:, S.damage]) <= a_d * np.array(v[1:]))
     assert float(y[0, S.damage]) == 0.0  # nothing lives in the horny layer
     assert float(y[1, S.clot]) == 0.0 and float(y[2, S.clot]) > 0.0  # blood only where vessels are
     assert float(y[2, S.capillaries]) < 1.0 and float(y[4, S.capillaries]) == 1.0

@@ -145,7 +145,7 @@ def compartments(p: Parameters, cov: Covariates) -> Compartments:
         elastin_old0=eo0,
         tropoelastin_synthesis=s_e,
         elastin_maturation_rate=k_em,
-        response=age.response * ones,
+        response=age.response * p.wound_response_capacity * ones,
         turnover=age.turnover * ones,
         susceptibility=pigment_susceptibility(fitz, p) * ones,
     )

@@ -4,14 +4,20 @@
 thickness); ``O`` the skin surface in open channels (area fraction), tracked in
 the stratum corneum (barrier) and in the viable epidermis (epithelium)::
 
-    dE/dt = tau r_E E (min(mix(w_K, FGF), E_max) - E)
+    dE/dt = tau r_E E (min(mix(w_K, FGF) + w_A (E - 1), E_max) - E)
     dO/dt = -k_barrier O                                  (stratum corneum)
     dO/dt = -tau k_close O                                (viable epidermis)
 
 Keratinocytes proliferate towards a capacity set by KGF/FGF (the dermal
 fibroblast -> KGF -> keratinocyte paracrine loop of Menon et al. 2012) and are shed at the turnover
 rate ``r_E``, so a sustained rise of dermal KGF thickens the epidermis (Aust
-2008: stratum spinosum +40 % at one year). Channels close by keratinocyte
+2008: stratum spinosum +40 % at one year). The keratinocytes' own
+EGF-receptor ligands (TGF-alpha, amphiregulin, HB-EGF; Coffey et al. 1987)
+add an autocrine share ``w_A`` to the capacity: a thickened epidermis keeps
+itself thick and relaxes at ``tau r_E (1 - w_A)``, so the epidermis stays
+thicker for a year after a course (Aust 2008) while the dermal fibroblasts are
+back near rest within months. ``w_A < 1`` keeps the rest state stable and the
+response bounded: ``E - 1 -> w_K (FGF - 1) / (1 - w_A)``. Channels close by keratinocyte
 migration, faster with KGF/FGF; the barrier of the horny layer is plugged
 within hours (Gupta 2011: 2 h; Kalluri 2011: TEWL back in 4-5 h), the
 epithelium in 12-18 h (Kalluri 2011) to 48 h (3D models, Wessollek 2023).
@@ -44,11 +50,12 @@ largest epidermal thickening measured after needling, +658 % after four sessions
 
 
 def keratinocyte_rate(y: Arr, p: Parameters, c: Compartments) -> Arr:
-    """``dE/dt = tau r_E E (min(mix(w_K, FGF), E_max) - E)``."""
+    """``dE/dt = tau r_E E (min(mix(w_K, FGF) + w_A (E - 1), E_max) - E)``."""
     e = y[..., S.keratinocytes]
     xp = namespace(e)
+    paracrine = mix(p.keratinocyte_fgf_share, y[..., S.fgf_kgf])
     capacity = xp.minimum(
-        mix(p.keratinocyte_fgf_share, y[..., S.fgf_kgf]), KERATINOCYTE_CAPACITY_MAX
+        paracrine + p.keratinocyte_autocrine_share * (e - 1.0), KERATINOCYTE_CAPACITY_MAX
     )
     return c.turnover * p.keratinocyte_turnover_rate * e * (capacity - e)
 

@@ -14,8 +14,10 @@ the steady state (see :func:`needlesim.biology.context.compartments`)::
 
 ``r_0`` is the slow rest turnover (months), ``r_s`` the wound proliferation
 rate (a day or two per doubling), saturated by ``tanh`` and by crowding at
-``f_max F*``; ``g`` is the ageing responsiveness (fewer, less responsive
-fibroblasts in old skin): it scales the wound proliferation and, as an
+``f_max F*``; ``g`` is the responsiveness: the ageing factor (fewer, less
+responsive fibroblasts in old skin) times the patient's individual
+``wound_response_capacity`` (lognormal between patients,
+``data/variability.yaml``): it scales the wound proliferation and, as an
 exponent, the activation (``h^g`` is still 1 at rest). Migration into the
 injured volume is lumped with proliferation: a compartment is well mixed, so
 both only raise the density of the layer. Every term of ``dF/dt`` is proportional to ``F`` and the

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from ..anatomy import LAYER_NAMES
 from ._xp import Arr, namespace
+from .dose import effective_injured_fraction
 from .parameters import Parameters
 from .state import PRESENCE, S
 
@@ -116,7 +117,7 @@ def apply_injury(y: Arr, injury: SessionInjury, p: Parameters) -> Arr:
     (:func:`injury_jump` with ``w = A_D v_l`` and the session's ``a`` and ``b``)."""
     xp = namespace(y, injury.injured_fraction)
     present = xp.asarray(PRESENCE, dtype=xp.float64)
-    v = injury.injured_fraction
+    v = effective_injured_fraction(injury.injured_fraction, p)  # saturating dose (biology.dose)
     bleed = injury.bleeding_fraction[..., None]
     a = channel_coverage(injury)[..., None]
     return injury_jump(y, v, p.damage_amplification * v, a, bleed, present, p)

@@ -114,6 +114,7 @@ class Parameters(eqx.Module):
     timp_resident_share: Array
     timp_tgf_share: Array
     timp_inhibition: Array
+    wound_response_capacity: Array
     fibroblast_turnover_rate: Array
     fibroblast_max_proliferation_rate: Array
     fibroblast_pdgf_weight: Array
@@ -140,6 +141,7 @@ class Parameters(eqx.Module):
     tropoelastin_tgf_share: Array
     keratinocyte_turnover_rate: Array
     keratinocyte_fgf_share: Array
+    keratinocyte_autocrine_share: Array
     channel_closure_rate: Array
     barrier_recovery_rate: Array
     angiogenesis_rate: Array

@@ -6,7 +6,8 @@ Defaults are the published devices where one exists (``../shared/data``):
   needles of 1.5 mm tilted 15 degrees (Schwarz & Laaff 2011); 15 passes, the
   rolling count of the published density figure (Doddaballapur 2009).
 * pen: 12 needles (SkinPen, FDA DEN160029, secondary), 90 strokes/s (the
-  Dermapen maximum, trade source).
+  Dermapen maximum, trade source); 1 pass, the passes to uniform pinpoint
+  bleeding (:func:`needlesim.device.passes_to_endpoint`).
 * needle tip radius 4 um (Kalluri 2011).
 
 Settings without a published value (pen glide speed and cartridge diameter,
@@ -105,6 +106,14 @@ class PenDevice(_NeedleSettings):
     )
     cartridge_diameter_mm: float = Field(
         7.0, ge=1.0, le=20.0, description="Diameter of the needle footprint in mm (illustrative)."
+    )
+    passes: int = Field(
+        1,
+        ge=0,
+        le=200,
+        description="Passes over the area. 1: the passes to the clinical endpoint, uniform "
+        "pinpoint bleeding (Alster & Graham 2018), i.e. the bleeding-channel density of the "
+        "standard 15-pass roller (needlesim.device.passes_to_endpoint).",
     )
 
 

@@ -11,7 +11,13 @@ The chain of one session::
   :mod:`needlesim.device.penetration`, values in ``data/device.yaml``).
 """
 
-from .expected import ExpectedInjury, density_per_cm2, expected_injury
+from .expected import (
+    ExpectedInjury,
+    bleeding_density_per_cm2,
+    density_per_cm2,
+    expected_injury,
+    passes_to_endpoint,
+)
 from .injury import (
     InjurySummary,
     coverage_fraction,
@@ -46,6 +52,7 @@ __all__ = [
     "KalluriFit",
     "NeedleGeometry",
     "Punctures",
+    "bleeding_density_per_cm2",
     "cartridge_layout_um",
     "channel_depth_um",
     "coverage_fraction",
@@ -59,6 +66,7 @@ __all__ = [
     "fit_kalluri",
     "head_layout_um",
     "layers_reached",
+    "passes_to_endpoint",
     "pen_density_per_cm2",
     "pen_punctures_per_second",
     "penetration_depth_um",

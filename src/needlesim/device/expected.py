@@ -13,6 +13,24 @@ per-puncture depth ``d = min(d_pen F, L_v)`` where ``F`` is lognormal with mean
 with ``V_l`` the needle-track volume inside layer ``l`` and ``A`` the channel
 footprint. Expectations over ``F`` use Gauss-Hermite quadrature in
 ``ln F ~ N(-sigma^2/2, sigma^2)``, ``sigma^2 = ln(1 + c^2)``.
+
+Passes to the clinical endpoint (:func:`passes_to_endpoint`): needling is
+carried to uniform pinpoint bleeding (Alster TS, Graham PM. Microneedling: a
+review and practical guide. Dermatol Surg 2018;44(3):397-404, treatment end
+points), the sign that the needles reached the capillary loops of the
+papillary dermis all over the treated area. The documented way to reach it
+with a roller is the standard rolling count, 15 passes of the 192-needle drum
+(about 250 channels/cm^2, Doddaballapur 2009; the model's default roller gives
+229/cm^2). The surface within reach ``r`` of a bleeding channel covers
+``1 - exp(-n_b pi r^2)`` of the skin (``n_b`` bleeding channels per area,
+Boolean model), so whatever that reach, another device reaches the same
+endpoint when its bleeding-channel density reaches the roller's:
+
+    passes = ceil(n_b,roller / (n_pass b)),
+
+``n_pass`` the device's channels per pass and ``b`` its bleeding fraction on
+that skin. For the default pen (771 channels/cm^2 per pass, all bleeding at
+1 mm on the cheek) that is one pass.
 """
 
 from __future__ import annotations
@@ -59,6 +77,33 @@ def density_per_cm2(device: AnyDevice) -> float:
     else:  # pragma: no cover - the config union is closed
         raise TypeError(f"unknown device {device!r}")
     return per_pass * device.passes
+
+
+ENDPOINT_REFERENCE = RollerDevice()
+"""The device and passes that define the endpoint density (MF8 roller, 15 passes, 1.5 mm)."""
+
+
+def bleeding_density_per_cm2(
+    device: AnyDevice, skin: SkinProfile, params: DeviceParameters | None = None
+) -> float:
+    """Channels per cm^2 that reach the dermal capillaries in a session of ``device``."""
+    return density_per_cm2(device) * expected_injury(device, skin, params).bleeding_fraction
+
+
+def passes_to_endpoint(
+    device: AnyDevice, skin: SkinProfile, params: DeviceParameters | None = None
+) -> int:
+    """Passes of ``device`` that reach uniform pinpoint bleeding on ``skin`` (module docstring).
+
+    ``ceil(n_b,reference / (n_pass b))``; 0 when the device makes no bleeding
+    channels (too short to reach the dermis: the endpoint cannot be reached).
+    """
+    target = bleeding_density_per_cm2(ENDPOINT_REFERENCE, skin, params)
+    one_pass = device.model_copy(update={"passes": 1})
+    per_pass = bleeding_density_per_cm2(one_pass, skin, params)
+    if per_pass <= 0.0:
+        return 0
+    return max(1, math.ceil(target / per_pass - 1e-9))
 
 
 def _lognormal_nodes(cv: float) -> tuple[FloatArray, FloatArray]:

@@ -70,6 +70,7 @@ from ..biology import (
     compartments,
     linear_loss_rates,
 )
+from ..biology.dose import signalled_fraction
 from ..biology.injury import injury_jump
 from ..biology.kinetics import RATES
 from ..device.needle import NeedleGeometry
@@ -180,8 +181,9 @@ def healing_damage(
       the patch that volume is placed around each track: the track dilated by
       a margin (:func:`dilation_margin_um`) that makes its volume ``A_D`` times
       the track's, intensity 1 inside, overlaps summed, then scaled in each
-      grid layer so that its layer mean is ``A_D`` times the dose's (the
-      layered ``w = A_D v`` per layer: the dilation gives the signal its shape,
+      grid layer so that its layer mean is the layer's signalled fraction
+      ``1 - exp(-A_D v_l)`` (:func:`needlesim.biology.dose.signalled_fraction`,
+      the layered ``w = A_D v_eff`` per layer: the dilation gives the signal its shape,
       not its amount; a uniform margin would otherwise move signal from the thin
       top layers into the layers below the tips). Where channels are dense the
       regions overlap and the field approaches the layered value, where they
@@ -213,8 +215,9 @@ def healing_damage(
     for layer in range(N_LAYERS):
         k = grid.layer_of_z == layer
         mean = float(signal[..., k].mean()) if k.any() else 0.0
-        if mean > 0.0:
-            signal[..., k] *= amplification * float(dose[..., k].mean()) / mean
+        if mean > 0.0:  # the layer's signalled fraction phi(v_l) of biology.dose
+            target = float(signalled_fraction(np.asarray(dose[..., k].mean()), p))
+            signal[..., k] *= target / mean
     opening = np.broadcast_to(surface_opening(grid, punctures)[:, :, None], grid.shape)
     bleeding = np.full(grid.shape, float(bleeding_fraction))
     return np.stack([dose, signal, opening, bleeding])
