@@ -23,7 +23,7 @@ from needlesim.scale import (
     sample_batch,
 )
 from needlesim.scale.evaluator import OBSERVABLES
-from needlesim.scale.testing import FOLLOW_UP_DAYS, AnalyticEvaluator, analytic_evaluator
+from needlesim.testing.analytic import FOLLOW_UP_DAYS, AnalyticEvaluator, analytic_evaluator
 
 distributed = pytest.importorskip("distributed")
 

@@ -160,7 +160,7 @@ class CourseResult:
     """One simulated course (``layered`` or ``patch``), as returned by :func:`simulate`.
 
     ``raw`` is the level's own result (:class:`needlesim.course.CourseResult` or
-    :class:`needlesim.patch_course.PatchCourseResult`).
+    :class:`needlesim.course.patch.PatchCourseResult`).
     """
 
     def __init__(self, config: RunConfig, raw: Any, checkpoint: Path | None = None) -> None:
@@ -176,7 +176,7 @@ class CourseResult:
     def summary(self) -> dict[str, Any]:
         """What ``summary.json`` holds: provenance, inputs, sessions, observables at key days."""
         if self.fidelity == "patch":
-            from .patch_course import summary as patch_summary
+            from .course.patch import summary as patch_summary
 
             return patch_summary(self.raw)
         from .report.course import summary
@@ -241,7 +241,7 @@ class CourseResult:
         """
         folder = Path(directory)
         if self.fidelity == "patch":
-            from .patch_course import write_patch_course
+            from .course.patch import write_patch_course
 
             self.__dict__["summary"] = write_patch_course(self.raw, folder)
             if self._checkpoint is not None and self._checkpoint.parent == folder:
@@ -258,7 +258,7 @@ def _patch_observables(result: CourseResult) -> xr.Dataset:
     import numpy as np
     import xarray as xr
 
-    from .course import GRID_OBSERVABLES
+    from .course.layered import GRID_OBSERVABLES
     from .outcomes import Trajectory, compute_observables
     from .patch.output import layer_means
     from .report.course import observable_unit
@@ -305,8 +305,8 @@ def simulate(
     _report(progress, 0.0)
     checkpoint: Path | None = None
     if config.simulation.fidelity.value == "patch":
+        from .course.patch import CHECKPOINT_EVERY_S, CHECKPOINT_NAME, simulate_patch_course
         from .patch import Checkpointing
-        from .patch_course import CHECKPOINT_EVERY_S, CHECKPOINT_NAME, simulate_patch_course
 
         ckpt = None
         if checkpoint_dir is not None:
@@ -318,7 +318,7 @@ def simulate(
             )
         raw: Any = simulate_patch_course(config, checkpoint=ckpt)
     else:
-        from .course import simulate_course
+        from .course.layered import simulate_course
 
         raw = simulate_course(config)
     _report(progress, 1.0)
