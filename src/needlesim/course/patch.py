@@ -51,7 +51,7 @@ from ..patch import (
 from ..patch.healing import HealingSetup, describe_assumptions, healing_damage, healing_setup
 from ..solve import simulate_layered
 from ..solve.layered import Trajectory as LayeredTrajectory
-from .course import output_days, session_injuries
+from .layered import output_days, session_injuries
 
 FloatArray = NDArray[np.float64]
 
