@@ -328,7 +328,7 @@ def _json_float(value: float) -> float | None:
 
 def summary(result: PatchCourseResult) -> dict[str, Any]:
     """The JSON summary of a patch course."""
-    from ..io import provenance
+    from ..io.provenance import provenance
 
     config = result.config
     agreement = result.agreement()
@@ -403,7 +403,8 @@ def write_patch_course(result: PatchCourseResult, folder: str | Path) -> dict[st
     at the end of the run, ``slices/`` (an image series of the last
     session's healing), ``patch_day<end>.vti`` (ParaView) and ``summary.json``.
     """
-    from ..io import provenance, write_json
+    from ..io import write_json
+    from ..io.provenance import provenance
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
