@@ -50,7 +50,7 @@ def main() -> None:
     from needlesim.config import Patient
 
     if not args.plan_model:
-        from needlesim.scale.testing import AnalyticEvaluator
+        from needlesim.testing.analytic import AnalyticEvaluator
 
         SETTINGS["evaluator"] = AnalyticEvaluator()
     t0 = time.perf_counter()

@@ -92,7 +92,7 @@ def main() -> None:
     try:
         evaluator = resolve_evaluator(args.evaluator)
     except ModelUnavailableError:
-        evaluator = resolve_evaluator("needlesim.scale.testing:analytic_evaluator")
+        evaluator = resolve_evaluator("needlesim.testing.analytic:analytic_evaluator")
         fallback = True
     name = evaluator_name(evaluator)
     title = f"needlesim cohort throughput: {STANDARD.name}, evaluator {name}"

@@ -52,7 +52,7 @@ from needlesim.patch import (
     channel_damage,
     simulate_patch,
 )
-from needlesim.patch.testproblems import (
+from needlesim.testing.patch_problems import (
     HealingParameters,
     healing_model,
     healing_pypde,

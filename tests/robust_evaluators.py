@@ -3,6 +3,6 @@ test double, slowed down so that a run can be killed while it is in progress."""
 
 from __future__ import annotations
 
-from needlesim.scale.testing import AnalyticEvaluator
+from needlesim.testing.analytic import AnalyticEvaluator
 
 slow = AnalyticEvaluator(delay_s=0.5)

@@ -1,7 +1,7 @@
 """The web app in a real Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
 One server per module (in this process, on a free loopback port). Plans and
-cohorts use the analytic test double (``needlesim.scale.testing``) so the
+cohorts use the analytic test double (``needlesim.testing.analytic``) so the
 browser tests stay short; the planner and the cohort runner are tested with the
 model elsewhere. Explore runs the real model (compiled once by the warm-up).
 
@@ -49,7 +49,7 @@ CI machine is slower)."""
 def server() -> Iterator[str]:
     from needlesim.app import server as app_server
     from needlesim.app.state import READY, SETTINGS
-    from needlesim.scale.testing import AnalyticEvaluator
+    from needlesim.testing.analytic import AnalyticEvaluator
 
     SETTINGS["evaluator"] = AnalyticEvaluator()
     SETTINGS["cohort_evaluator"] = AnalyticEvaluator(delay_s=0.3)

@@ -11,10 +11,10 @@ import pytest
 from needlesim.calibration.cohort import pad_cohort
 from needlesim.calibration.model import CohortArrays, Setup, solve
 from needlesim.config import Observable
+from needlesim.config.defaults import with_study_defaults
 from needlesim.outcomes import OutcomeParameters, Trajectory, observe
 from needlesim.outcomes.observables import episode_duration
 from needlesim.studies import evaluate_batch, patient_table
-from needlesim.studies.defaults import with_study_defaults
 from test_calibration_support import problem
 
 

@@ -15,9 +15,9 @@ from needlesim.biology import (
     baseline_state,
     default_parameters,
 )
+from needlesim.geometry.exchange import exchange_rates
 from needlesim.solve import (
     SolverOptions,
-    exchange_rates,
     simulate_layered,
     simulate_layered_batch,
 )

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from needlesim.config import RunConfig, read_yaml
-from needlesim.patch_course import (
+from needlesim.course.patch import (
     AGREEMENT_SPECIES,
     PatchCourseResult,
     agreement_by_day,

@@ -19,7 +19,7 @@ from needlesim.patch import (
     channel_damage,
     simulate_patch,
 )
-from needlesim.patch.testproblems import HealingParameters, healing_model
+from needlesim.testing.patch_problems import HealingParameters, healing_model
 
 GRID = PatchGrid.with_layers((8, 8, 8), 20.0, [1, 1, 2, 2, 3, 3, 3, 3])
 PARAMETERS = HealingParameters(d_c=2.0e4, k_c=4.0, p_c=4.0, d_n=500.0, chi=500.0)

@@ -156,8 +156,8 @@ def test_cli_patch_run_resumes_from_its_checkpoint(
     import xarray as xr
     import yaml
 
+    import needlesim.course.patch as patch_course
     import needlesim.patch.run as run_module
-    import needlesim.patch_course as patch_course
     from needlesim.patch import Checkpoint
 
     example = Path(__file__).resolve().parents[1] / "examples" / "patch-small.yaml"

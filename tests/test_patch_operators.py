@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from needlesim.geometry.chemotaxis import ChemotaxisOperator
+from needlesim.geometry.diffusion import face_diffusivity
 from needlesim.patch import Chemotaxis, DiffusionOperator, PatchGrid, PatchModel, lateral_symbol
-from needlesim.patch.chemotaxis import ChemotaxisOperator
-from needlesim.patch.diffusion import face_diffusivity
 from needlesim.patch.krylov import gmres
 from needlesim.patch.rosenbrock import TABLEAUS
 

@@ -23,7 +23,7 @@ from needlesim.patch import (
     simulate_patch,
     write_image_series,
 )
-from needlesim.patch.testproblems import HealingParameters, healing_model
+from needlesim.testing.patch_problems import HealingParameters, healing_model
 
 GRID = PatchGrid.with_layers((10, 8, 6), (20.0, 25.0, 30.0), [1, 2, 2, 3, 3, 4])
 PARAMETERS = HealingParameters(d_c=2.0e4, k_c=4.0, p_c=4.0, d_n=500.0, chi=500.0)

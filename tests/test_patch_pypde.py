@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from needlesim.patch import PatchGrid, StepperOptions, channel_damage, simulate_patch
-from needlesim.patch.testproblems import HealingParameters, healing_model, healing_pypde
+from needlesim.testing.patch_problems import HealingParameters, healing_model, healing_pypde
 
 pde = pytest.importorskip("pde")
 

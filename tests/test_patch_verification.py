@@ -24,7 +24,7 @@ from needlesim.patch import (
     channel_damage,
     simulate_patch,
 )
-from needlesim.patch.testproblems import decay_model, gaussian_decay_exact
+from needlesim.testing.patch_problems import decay_model, gaussian_decay_exact
 
 
 def test_point_source_with_decay_matches_the_exact_solution() -> None:
@@ -133,7 +133,7 @@ def test_layered_steady_state_is_preserved_exactly() -> None:
     def reaction(y: jnp.ndarray, p: float, ctx: ReactionContext) -> jnp.ndarray:
         return -p * y + ctx.aux[None]
 
-    from needlesim.patch.diffusion import DiffusionOperator
+    from needlesim.geometry.diffusion import DiffusionOperator
 
     op = DiffusionOperator.for_species(grid, np.array([d_layers]))
     source = np.asarray(decay * target - op.apply(jnp.asarray(target)))[0]

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from needlesim.cli import plan as plan_cli
 
-TEST_DOUBLE = "needlesim.scale.testing:analytic_evaluator"
+TEST_DOUBLE = "needlesim.testing.analytic:analytic_evaluator"
 BASE = ["plan", "--age", "30", "--sex", "female", "--region", "cheek",
         "--indication", "atrophic_acne_scars", "--n-virtual", "40"]  # fmt: skip
 
@@ -82,7 +82,10 @@ def test_bad_input_exits_2_listing_valid_values() -> None:
 
 
 def test_without_the_model_the_error_is_clear(monkeypatch) -> None:
-    monkeypatch.setattr("needlesim.scale.evaluator.DEFAULT_EVALUATOR", "needlesim.nothing:here")
+    def missing() -> None:
+        raise ImportError("No module named 'needlesim.studies'")
+
+    monkeypatch.setattr("needlesim.scale.evaluator.model_evaluator", missing)
     result = _run("--fitzpatrick", "3")
     assert result.exit_code == 1
     assert "evaluate_batch" in result.stderr and "--evaluator" in result.stderr

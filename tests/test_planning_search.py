@@ -9,7 +9,7 @@ import pytest
 from needlesim.config import Patient
 from needlesim.planning import Candidate, Limits, Prediction, plan_treatment, select
 from needlesim.planning.search import SearchGrid, limits_for
-from needlesim.scale.testing import analytic_evaluator
+from needlesim.testing.analytic import analytic_evaluator
 
 SMALL_GRID = SearchGrid(
     needle_lengths_mm=(0.25, 0.5, 1.0, 1.5, 2.0, 2.5), sessions=(3, 6), intervals_days=(28.0,)

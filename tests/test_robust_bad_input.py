@@ -349,7 +349,7 @@ def test_cli_sample_of_bad_configs_exit_2_and_keep_results(tmp_path: Path) -> No
             args = [*command, str(path)]
             if command == ["cohort"]:
                 args += ["--out", str(results), "--evaluator",
-                         "needlesim.scale.testing:analytic_evaluator"]  # fmt: skip
+                         "needlesim.testing.analytic:analytic_evaluator"]  # fmt: skip
         _assert_clean_exit_2(runner.invoke(app, args), len(fields))
     for path, _expect in _bad_files(
         tmp_path / "files-dir" if (tmp_path / "files-dir").mkdir() is None else tmp_path
@@ -365,7 +365,7 @@ def test_cli_sample_of_bad_options_exit_2(tmp_path: Path) -> None:
     run.write_text(yaml.safe_dump(RUN_BASE))
     results = _existing_results(tmp_path)
     before = {p.name: p.read_bytes() for p in results.iterdir()}
-    ev = ["--evaluator", "needlesim.scale.testing:analytic_evaluator"]
+    ev = ["--evaluator", "needlesim.testing.analytic:analytic_evaluator"]
     bad: list[list[str]] = [
         ["cohort", str(study), "--n", "0", *ev, "--out", str(results)],
         ["cohort", str(study), "--n", "-5", *ev, "--out", str(results)],

@@ -27,7 +27,7 @@ from needlesim.io import write_json, write_text, write_zarr
 from needlesim.scale import run_cohort
 from needlesim.scale.batches import plan_batches
 from needlesim.scale.parts import list_parts, part_is_complete, read_cohort
-from needlesim.scale.testing import FOLLOW_UP_DAYS, AnalyticEvaluator
+from needlesim.testing.analytic import FOLLOW_UP_DAYS, AnalyticEvaluator
 
 REPO = Path(__file__).resolve().parents[1]
 N, BATCH = 400, 40
@@ -205,7 +205,7 @@ def test_cli_reports_a_full_disk_in_one_sentence(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(parts_module.pq, "write_table", failing)
     res = CliRunner().invoke(app, ["cohort", str(study), "--out", str(tmp_path / "out"),
                                    "--scheduler", "inline", "--batch-size", str(BATCH),
-                                   "--evaluator", "needlesim.scale.testing:analytic_evaluator",
+                                   "--evaluator", "needlesim.testing.analytic:analytic_evaluator",
                                    "--no-plots", "--json"])  # fmt: skip
     assert res.exit_code == 1
     assert "No space left on device" in res.stderr and "Traceback" not in res.output

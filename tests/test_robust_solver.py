@@ -116,7 +116,7 @@ def test_the_fallback_rescues_a_failed_primary_solve(monkeypatch) -> None:
 
 
 def test_cli_maps_a_solve_error_to_exit_1_with_the_sentence(monkeypatch, tmp_path) -> None:
-    import needlesim.course as course
+    import needlesim.course.layered as course
 
     def fail(*args: object, **kwargs: object) -> None:
         raise SolveError("The layered solver could not integrate the patient; try X.", (0,))

@@ -17,7 +17,7 @@ from needlesim.scale import (
     run_cohort,
 )
 from needlesim.scale.compare import plot_effects
-from needlesim.scale.testing import analytic_evaluator
+from needlesim.testing.analytic import analytic_evaluator
 
 ARMS_YAML = """
 name: depth-trial

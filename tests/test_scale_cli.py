@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from needlesim.cli import cohort as cohort_cli
 from needlesim.scale import read_cohort
 
-TEST_DOUBLE = "needlesim.scale.testing:analytic_evaluator"
+TEST_DOUBLE = "needlesim.testing.analytic:analytic_evaluator"
 STUDY = "name: cli-cohort\npopulation: {fitzpatrick: [2, 3], n: 30}\nsimulation: {seed: 3}\n"
 ARMS = """
 name: cli-arms

@@ -22,8 +22,8 @@ from needlesim.scale import (
     run_cohort,
     sample_batch,
 )
-from needlesim.scale.evaluator import OBSERVABLES
-from needlesim.scale.testing import FOLLOW_UP_DAYS, AnalyticEvaluator, analytic_evaluator
+from needlesim.scale.evaluator import OBSERVABLES, is_test_double
+from needlesim.testing.analytic import FOLLOW_UP_DAYS, AnalyticEvaluator, analytic_evaluator
 
 distributed = pytest.importorskip("distributed")
 
@@ -190,3 +190,18 @@ def test_summary_matches_the_data(tmp_path) -> None:
     for name in ("histograms.png", "violins.png", "cohort.json"):
         assert (out / name).stat().st_size > 1000 or name == "cohort.json"
     assert (out / "histograms.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_test_double_is_known_by_its_own_flag_not_by_its_module() -> None:
+    class Invented:  # lives in a test module, not in needlesim.testing
+        is_model_result = False
+
+        def __call__(self, patients, protocol, overrides=None):  # type: ignore[no-untyped-def]
+            return analytic_evaluator(patients, protocol, overrides)
+
+    def unflagged(patients, protocol, overrides=None):  # type: ignore[no-untyped-def]
+        return analytic_evaluator(patients, protocol, overrides)
+
+    assert is_test_double(analytic_evaluator) and is_test_double(AnalyticEvaluator(delay_s=0.1))
+    assert is_test_double(Invented())
+    assert not is_test_double(unflagged)  # same numbers, but it does not say so: a model

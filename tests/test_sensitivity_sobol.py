@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from needlesim.cli import sensitivity as sensitivity_cli
 from needlesim.config import ConfigError, Study
-from needlesim.scale.testing import ANALYTIC_PARAMETERS, analytic_evaluator
 from needlesim.sensitivity import model_sobol, parse_param, sobol_indices, typical_patient
-from needlesim.sensitivity.testfunctions import (
+from needlesim.testing.analytic import ANALYTIC_PARAMETERS, analytic_evaluator
+from needlesim.testing.sobol_functions import (
     ISHIGAMI_PROBLEM,
     Linear,
     ishigami,
@@ -160,7 +160,7 @@ def test_sensitivity_command(write_yaml, tmp_path) -> None:
         "--scheduler",
         "inline",
         "--evaluator",
-        "needlesim.scale.testing:analytic_evaluator",
+        "needlesim.testing.analytic:analytic_evaluator",
         "--out",
         str(tmp_path),
     ]
@@ -178,7 +178,7 @@ def test_sensitivity_command(write_yaml, tmp_path) -> None:
 def test_sensitivity_bad_input_exits_2(write_yaml, monkeypatch) -> None:
     monkeypatch.setattr("needlesim.sensitivity.problem.registry_ranges", lambda: None)
     study = str(write_yaml("name: sens\n"))
-    base = ["sensitivity", study, "--evaluator", "needlesim.scale.testing:analytic_evaluator"]
+    base = ["sensitivity", study, "--evaluator", "needlesim.testing.analytic:analytic_evaluator"]
     cases = {
         "--observable": [*base, "--observable", "collagen", "--param", "a:0:1"],
         "--n-base": [*base, "--observable", "pih_incidence", "--param", "a:0:1", "--n-base", "100"],

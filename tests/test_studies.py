@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from needlesim.cli import app
 from needlesim.config import Observable, Protocol, RollerDevice, Study, validate
+from needlesim.config.defaults import default_needle_length_mm, with_study_defaults
 from needlesim.course import GRID_OBSERVABLES, needs_dense_grid
 from needlesim.studies import evaluate_batch, run_study, wilson_interval
-from needlesim.studies.defaults import default_needle_length_mm, with_study_defaults
 
 OBS = Observable
 

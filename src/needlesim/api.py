@@ -81,7 +81,6 @@ __all__ = [
     "run_cohort",
     "run_study",
     "sensitivity",
-    "serve",
     "simulate",
     "simulate_device",
     "validate",
@@ -162,7 +161,7 @@ class CourseResult:
     """One simulated course (``layered`` or ``patch``), as returned by :func:`simulate`.
 
     ``raw`` is the level's own result (:class:`needlesim.course.CourseResult` or
-    :class:`needlesim.patch_course.PatchCourseResult`).
+    :class:`needlesim.course.patch.PatchCourseResult`).
     """
 
     def __init__(self, config: RunConfig, raw: Any, checkpoint: Path | None = None) -> None:
@@ -178,7 +177,7 @@ class CourseResult:
     def summary(self) -> dict[str, Any]:
         """What ``summary.json`` holds: provenance, inputs, sessions, observables at key days."""
         if self.fidelity == "patch":
-            from .patch_course import summary as patch_summary
+            from .course.patch import summary as patch_summary
 
             return patch_summary(self.raw)
         from .report.course import summary
@@ -243,7 +242,7 @@ class CourseResult:
         """
         folder = Path(directory)
         if self.fidelity == "patch":
-            from .patch_course import write_patch_course
+            from .course.patch import write_patch_course
 
             self.__dict__["summary"] = write_patch_course(self.raw, folder)
             if self._checkpoint is not None and self._checkpoint.parent == folder:
@@ -260,7 +259,7 @@ def _patch_observables(result: CourseResult) -> xr.Dataset:
     import numpy as np
     import xarray as xr
 
-    from .course import GRID_OBSERVABLES
+    from .course.layered import GRID_OBSERVABLES
     from .outcomes import Trajectory, compute_observables
     from .patch.output import layer_means
     from .report.course import observable_unit
@@ -307,8 +306,8 @@ def simulate(
     _report(progress, 0.0)
     checkpoint: Path | None = None
     if config.simulation.fidelity.value == "patch":
+        from .course.patch import CHECKPOINT_EVERY_S, CHECKPOINT_NAME, simulate_patch_course
         from .patch import Checkpointing
-        from .patch_course import CHECKPOINT_EVERY_S, CHECKPOINT_NAME, simulate_patch_course
 
         ckpt = None
         if checkpoint_dir is not None:
@@ -320,7 +319,7 @@ def simulate(
             )
         raw: Any = simulate_patch_course(config, checkpoint=ckpt)
     else:
-        from .course import simulate_course
+        from .course.layered import simulate_course
 
         raw = simulate_course(config)
     _report(progress, 1.0)
@@ -426,13 +425,6 @@ def run_study(
 
         raw = with_posterior_intervals(raw)
     return _study_result(raw)
-
-
-def serve(host: str = "127.0.0.1", port: int = 8050) -> None:
-    """Run the web app (``needlesim serve``) until interrupted; loopback by default."""
-    from .app.server import serve as _serve
-
-    _serve(host, port)
 
 
 def check_run(config: RunConfig) -> list[dict[str, Any]]:

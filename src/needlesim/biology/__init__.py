@@ -12,6 +12,7 @@
 * :mod:`~needlesim.biology.injury` - a session's injury and the jump it causes.
 """
 
+from ._xp import Arr, namespace
 from .ageing import AgeingFactors, ageing_factors
 from .context import Compartments, Covariates, baseline_state, compartments, resident
 from .injury import SessionInjury, apply_injury, channel_coverage, stack_sessions
@@ -54,6 +55,7 @@ __all__ = [
     "SPECIES_NAMES",
     "SPECIES_UNITS",
     "AgeingFactors",
+    "Arr",
     "Compartments",
     "Covariates",
     "ParameterRow",
@@ -71,6 +73,7 @@ __all__ = [
     "default_parameters",
     "index",
     "linear_loss_rates",
+    "namespace",
     "parameter_ranges",
     "pigment_susceptibility",
     "reaction_rates",

@@ -8,7 +8,7 @@ KGF induction) and have half-lives of hours, so one species carries them::
 
 (1 = constitutive production of healthy skin, which the fold normalisation makes
 exactly 1 at rest.) ``C`` is also exchanged between neighbouring layers
-(:mod:`needlesim.solve.exchange`).
+(:mod:`needlesim.geometry.exchange`).
 """
 
 from __future__ import annotations

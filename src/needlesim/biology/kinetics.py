@@ -5,7 +5,7 @@ leading axes) to ``dy/dt`` with the same shape. It is a pure array function
 (JAX or NumPy, see :mod:`needlesim.biology._xp`), vectorised over leading axes,
 differentiable, and it knows nothing of the other layers: the exchange of
 mediators between layers is added by the solver
-(:mod:`needlesim.solve.exchange`). Rates of species absent from a layer are
+(:mod:`needlesim.geometry.exchange`). Rates of species absent from a layer are
 masked to zero, so those entries stay 0.
 
 At the rest state :func:`needlesim.biology.context.baseline_state` every rate is

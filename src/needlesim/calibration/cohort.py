@@ -23,10 +23,10 @@ from numpy.typing import NDArray
 
 from ..anatomy import skin_profile
 from ..config import Sex, Study
+from ..config.defaults import with_study_defaults
 from ..course import save_days
 from ..device import expected_injury
 from ..studies import individual_factors, patient_table, variability
-from ..studies.defaults import with_study_defaults
 
 FloatArray = NDArray[np.float64]
 

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from .. import __version__
 from ..io import write_json, write_text
-from ..plots._common import new_figure, save_atomic
+from ..plots.common import new_figure, save_atomic
 from .fit import FitResult
 
 HEADER = """\

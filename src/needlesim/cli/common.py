@@ -146,14 +146,14 @@ EvaluatorOption = Annotated[
     typer.Option(
         "--evaluator",
         help="Batch evaluator as module:attribute (default: the healing model, "
-        "needlesim.studies:evaluate_batch). needlesim.scale.testing:analytic_evaluator is an "
+        "needlesim.studies:evaluate_batch). needlesim.testing.analytic:analytic_evaluator is an "
         "analytic test double for trying the plumbing: its numbers are not model results.",
     ),
 ]
 
 
 def cli_evaluator(spec: str | None) -> Any:
-    """Resolve ``--evaluator``; warn loudly when it is the analytic test double."""
+    """Resolve ``--evaluator``; warn loudly when it declares itself a test double."""
     from ..api import is_test_double, resolve_evaluator
 
     evaluator = resolve_evaluator(spec)
@@ -163,10 +163,10 @@ def cli_evaluator(spec: str | None) -> Any:
 
 
 def warn_test_double() -> None:
-    """Say loudly that the numbers come from the analytic test double."""
+    """Say loudly that the numbers come from a test double."""
     err.print(
-        "[bold yellow]warning:[/] using the analytic TEST DOUBLE "
-        "(needlesim.scale.testing): numbers are invented, NOT model results.",
+        "[bold yellow]warning:[/] the evaluator is a TEST DOUBLE (it declares "
+        "is_model_result = False): numbers are invented, NOT model results.",
         highlight=False,
     )
 

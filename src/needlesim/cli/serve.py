@@ -20,9 +20,9 @@ def serve(
     It binds to loopback unless told otherwise (and warns when it is); /healthz
     answers 200 once the model is compiled.
     """
-    from .. import api
+    from ..app.server import serve as run_server
 
-    api.serve(host, port)
+    run_server(host, port)
 
 
 def register(app: typer.Typer) -> None:

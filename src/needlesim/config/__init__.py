@@ -5,6 +5,7 @@ documented default and bounds. Files are YAML; :func:`load` turns a file into a
 model or raises :class:`ConfigError` listing every problem by field path.
 """
 
+from ._base import StrictModel
 from .device import AnyDevice, Device, PenDevice, RollerDevice, StampDevice
 from .enums import (
     Adjunct,
@@ -55,6 +56,7 @@ __all__ = [
     "SkinOverride",
     "StampDevice",
     "Statistic",
+    "StrictModel",
     "Study",
     "load",
     "read_yaml",

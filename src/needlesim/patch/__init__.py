@@ -6,6 +6,8 @@ with per-layer diffusivities, chemotaxis and voxel-local kinetics
 (:class:`Session`, :func:`damage_from_punctures`), an adaptive, second-order,
 L-stable, steady-state-preserving integrator (:class:`PatchIntegrator`), and
 the run driver with checkpoints and outputs (:func:`simulate_patch`).
+The grid and its transport operators live in :mod:`needlesim.geometry`
+(re-exported here: :class:`PatchGrid`, :class:`DiffusionOperator`).
 
 The scheme, in one line: the Rosenbrock method ROS2 on the whole
 reaction-diffusion-chemotaxis system (no splitting), its stage systems solved
@@ -14,10 +16,10 @@ of diffusion plus the stiff linear decay, with the embedded first-order error
 estimate for adaptive steps. See ``docs/patch.md``.
 """
 
+from ..geometry.diffusion import DiffusionOperator, lateral_symbol
+from ..geometry.grid import PatchGrid
 from .checkpoint import Checkpoint
-from .diffusion import DiffusionOperator, lateral_symbol
 from .events import PunctureLike, Session, channel_damage, cone_volume_um3, damage_from_punctures
-from .grid import PatchGrid
 from .model import (
     Chemotaxis,
     InjuryFn,

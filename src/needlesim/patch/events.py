@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..device.needle import NeedleGeometry, track_mask
-from .grid import PatchGrid
+from ..geometry.grid import PatchGrid
 
 FloatArray = NDArray[np.float64]
 

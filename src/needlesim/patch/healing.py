@@ -74,8 +74,8 @@ from ..biology.dose import signalled_fraction
 from ..biology.injury import injury_jump
 from ..biology.kinetics import RATES
 from ..device.needle import NeedleGeometry
+from ..geometry.grid import N_LAYERS, PatchGrid
 from .events import PunctureLike, damage_from_punctures, dilation_margin_um, surface_opening
-from .grid import N_LAYERS, PatchGrid
 from .model import Chemotaxis, PatchModel, ReactionContext
 
 FloatArray = NDArray[np.float64]
@@ -263,7 +263,7 @@ def bottom_exchange(grid: PatchGrid, p: Parameters) -> tuple[list[float], list[f
     ``h`` is much larger than the grid's, so its level barely moves). A
     mediator crosses the bottom face with the layered exchange flux between the
     bottom voxel and that compartment, ``2 D (G_rest - G) / (dz + h)`` (centre to
-    centre distance, :mod:`needlesim.solve.exchange`). Nothing else crosses.
+    centre distance, :mod:`needlesim.geometry.exchange`). Nothing else crosses.
     ``None`` when nothing lies below the grid (a no-flux bottom, as in
     ``layered``).
     """

@@ -32,7 +32,7 @@ import jax
 import numpy as np
 from numpy.typing import NDArray
 
-from .grid import N_LAYERS, PatchGrid
+from ..geometry.grid import N_LAYERS, PatchGrid
 
 Params = Any
 """Any pytree of parameters; passed unchanged to the reaction and injury functions."""

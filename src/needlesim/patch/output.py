@@ -29,8 +29,8 @@ from numpy.typing import NDArray
 
 from .. import __version__
 from ..anatomy import LAYER_NAMES
+from ..geometry.grid import N_LAYERS, PatchGrid
 from ..io import write_zarr
-from .grid import N_LAYERS, PatchGrid
 
 FloatArray = NDArray[np.float64]
 

@@ -23,8 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..anatomy import LAYER_NAMES
+from ..geometry.grid import PatchGrid
 from ..io import atomic_path
-from .grid import PatchGrid
 from .output import PatchResult
 
 

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .grid import PatchGrid
+from ..geometry.grid import PatchGrid
 from .model import Params, ReactionContext, ReactionFn
 
 

@@ -67,9 +67,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .chemotaxis import ChemotaxisOperator
-from .diffusion import DiffusionOperator, Lateral, ShiftedFactor
-from .grid import PatchGrid
+from ..geometry.chemotaxis import ChemotaxisOperator
+from ..geometry.diffusion import DiffusionOperator, Lateral, ShiftedFactor
+from ..geometry.grid import PatchGrid
 from .krylov import KrylovWorkspace, fgmres, krylov_workspace
 from .model import Params, PatchModel
 from .reaction import ReactionOperator

@@ -28,9 +28,9 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import NDArray
 
+from ..geometry.grid import PatchGrid
 from .checkpoint import Checkpoint, restore_rng, rng_state
 from .events import Session
-from .grid import PatchGrid
 from .model import Params, PatchModel
 from .output import KINDS, OutputSpec, PatchResult
 from .stepper import STATUS_OK, PatchIntegrator, StepperOptions, StepState

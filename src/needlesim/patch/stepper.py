@@ -35,8 +35,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .diffusion import Lateral
-from .grid import PatchGrid
+from ..geometry.diffusion import Lateral
+from ..geometry.grid import PatchGrid
 from .krylov import KrylovWorkspace
 from .model import Params, PatchModel
 from .reaction import voxel_context

@@ -20,8 +20,8 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 from numpy.typing import NDArray
 
+from ..geometry.grid import PatchGrid
 from ..io import atomic_path
-from .grid import PatchGrid
 
 Encoding = Literal["binary", "ascii"]
 

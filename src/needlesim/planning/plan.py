@@ -33,8 +33,9 @@ DISCLAIMER = (
     "virtual patients of this profile."
 )
 TEST_DOUBLE_NOTE = (
-    "These numbers come from the analytic TEST DOUBLE (needlesim.scale.testing), not from the "
-    "healing model: they are invented and only exercise the planner."
+    "These numbers come from a TEST DOUBLE (an evaluator that declares is_model_result = False, "
+    "such as needlesim.testing.analytic), not from the healing model: they are invented and "
+    "only exercise the planner."
 )
 
 
@@ -225,14 +226,11 @@ def plan_treatment(
     }
     if screening.refused:
         reasons = [f"Refused: {f.text()} (absolute; {f.rule.source})" for f in screening.reasons]
-        fn_name = (
-            evaluator_name(evaluator)
-            if evaluator is not None and not isinstance(evaluator, str)
-            else str(evaluator or "")
-        )
+        given = resolve_evaluator(evaluator) if isinstance(evaluator, str) else evaluator
         return TreatmentPlan(
             **common, limits=None, selection=None, rationale=tuple(reasons),
-            evaluator=fn_name, test_double=fn_name.startswith("needlesim.scale.testing."),
+            evaluator="" if given is None else evaluator_name(given),
+            test_double=given is not None and is_test_double(given),
         )  # fmt: skip
     fn = resolve_evaluator(evaluator)
     limits = limits_for(

@@ -11,7 +11,7 @@ from ..anatomy import Layer
 from ..biology.state import S
 from ..config import Observable
 from ..course import CourseResult
-from ._common import LAYER_LABELS, new_figure, save_atomic
+from .common import LAYER_LABELS, new_figure, save_atomic
 
 DERMAL = (Layer.papillary_dermis, Layer.reticular_dermis)
 MEDIATOR_LABELS = {

@@ -19,7 +19,7 @@ from ..anatomy import Layer
 from ..config.device import AnyDevice, PenDevice, RollerDevice, StampDevice
 from ..device import DeviceResult, Punctures
 from ..device.needle import NeedleGeometry
-from ._common import DEVICE_NAMES, LAYER_COLOURS, LAYER_LABELS, new_figure, save_atomic
+from .common import DEVICE_NAMES, LAYER_COLOURS, LAYER_LABELS, new_figure, save_atomic
 
 ZOOM_WINDOW_MM = 5.0
 """Side of the zoomed window in which channels are drawn to scale."""

@@ -12,7 +12,8 @@ from ..anatomy import LAYER_NAMES
 from ..biology.state import SPECIES, SPECIES_NAMES
 from ..config import Observable
 from ..course import CourseResult
-from ..io import provenance, write_json, write_zarr
+from ..io import write_json, write_zarr
+from ..io.provenance import provenance
 from ..outcomes.labels import label, risk_sentence
 from .html import Figure, Section, Table, write_html
 

@@ -181,7 +181,7 @@ def check_run(config: RunConfig, domain: CalibratedDomain | None = None) -> list
 
 def check_study(study: Study, domain: CalibratedDomain | None = None) -> list[Advisory]:
     """Every warning for a study (its population and protocol, with the study defaults)."""
-    from ..studies.defaults import with_study_defaults
+    from ..config.defaults import with_study_defaults
 
     study = with_study_defaults(study)
     pop = study.population

@@ -40,7 +40,7 @@ class CalibratedDomain:
 
     @classmethod
     def of(cls, studies: list[Study]) -> CalibratedDomain:
-        from ..studies.defaults import with_study_defaults
+        from ..config.defaults import with_study_defaults
 
         ages: list[float] = []
         types: set[int] = set()

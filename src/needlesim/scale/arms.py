@@ -20,8 +20,7 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from ..config import Protocol, Study, read_yaml, validate
-from ..config._base import StrictModel
+from ..config import Protocol, StrictModel, Study, read_yaml, validate
 
 
 class Arm(StrictModel):

@@ -12,9 +12,13 @@ through a :data:`BatchEvaluator`::
 * ``outcomes``: one row per patient and output day, columns ``patient_id``, ``day``
   and one column per observable name (:class:`~needlesim.config.Observable`).
 
-The default evaluator is ``needlesim.studies.evaluate_batch``, looked up when it is
-first needed (the healing model lives there). Any callable of this type can be
+The default evaluator is :func:`needlesim.studies.evaluate_batch`, imported when it
+is first needed (the healing model pulls in JAX). Any callable of this type can be
 passed instead, or named on the command line as ``--evaluator module:attribute``.
+
+An evaluator whose numbers do not come from the healing model (a test double)
+says so itself with the attribute ``is_model_result = False``; outputs then carry
+``test_double: true`` and the command line warns. Nothing is recognised by name.
 """
 
 from __future__ import annotations
@@ -49,9 +53,6 @@ PATIENT_COLUMNS: tuple[str, ...] = (
 OBSERVABLES: tuple[str, ...] = tuple(o.value for o in Observable)
 """Every observable name, in the order of the contract (DESIGN.md)."""
 
-DEFAULT_EVALUATOR = "needlesim.studies:evaluate_batch"
-"""Where the model's evaluator is looked up when none is given."""
-
 
 class ModelUnavailableError(RuntimeError):
     """The default evaluator (the healing model) cannot be imported yet."""
@@ -83,20 +84,27 @@ def load_evaluator(spec: str, option: str = "--evaluator") -> BatchEvaluator:
     return evaluator
 
 
+def model_evaluator() -> BatchEvaluator:
+    """The healing model's evaluator, :func:`needlesim.studies.evaluate_batch` (imported here,
+    on first use, so that the plumbing loads without JAX)."""
+    from ..studies import evaluate_batch
+
+    return evaluate_batch
+
+
 def resolve_evaluator(evaluator: BatchEvaluator | str | None = None) -> BatchEvaluator:
     """The evaluator to use: the one given, one named ``module:attr``, or the model's.
 
-    Raises :class:`ModelUnavailableError` when none is given and the model's
-    ``needlesim.studies.evaluate_batch`` does not exist (yet).
+    Raises :class:`ModelUnavailableError` when none is given and the model cannot be
+    imported.
     """
     if evaluator is None:
         try:
-            return load_evaluator(DEFAULT_EVALUATOR)
-        except ConfigError as exc:
-            detail = "; ".join(p.message for p in exc.problems)
+            return model_evaluator()
+        except ImportError as exc:
             raise ModelUnavailableError(
                 "the healing model's batch evaluator (needlesim.studies.evaluate_batch) is not "
-                f"available in this installation ({detail}); pass an evaluator "
+                f"available in this installation ({exc}); pass an evaluator "
                 "(Python: evaluator=..., command line: --evaluator module:attribute)"
             ) from None
     if isinstance(evaluator, str):
@@ -112,8 +120,13 @@ def evaluator_name(evaluator: object) -> str:
 
 
 def is_test_double(evaluator: object) -> bool:
-    """Whether ``evaluator`` is the analytic test double of :mod:`needlesim.scale.testing`."""
-    return evaluator_name(evaluator).startswith("needlesim.scale.testing.")
+    """Whether ``evaluator`` declares that its numbers are not model results.
+
+    The evaluator's own flag ``is_model_result`` decides (``False``: a test double,
+    such as :data:`needlesim.testing.analytic.analytic_evaluator`); an evaluator
+    without the flag is taken at its word as a model.
+    """
+    return getattr(evaluator, "is_model_result", True) is False
 
 
 def normalise_outcomes(outcomes: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:

@@ -23,6 +23,7 @@ import numpy as np
 from jax import Array
 
 from ..biology.state import N_LAYERS, PRESENCE
+from .packing import pack, unpack
 
 _State = tuple[Array, Array, Array]
 
@@ -63,8 +64,6 @@ class LayerTridiagonal(lx.AbstractLinearSolver[_State]):
     """
 
     def init(self, operator: lx.AbstractLinearOperator, options: dict[str, Any]) -> _State:
-        from .layered import pack, unpack
-
         del options
         columns = [unpack(operator.mv(v)) for v in _probes(pack)]
         present = jnp.asarray(PRESENCE, dtype=columns[0].dtype)
@@ -82,8 +81,6 @@ class LayerTridiagonal(lx.AbstractLinearSolver[_State]):
     def compute(
         self, state: _State, vector: Array, options: dict[str, Any]
     ) -> tuple[Array, lx.RESULTS, dict[str, Any]]:
-        from .layered import pack, unpack
-
         del options
         lower, diag, upper = state
         return pack(thomas(lower, diag, upper, unpack(vector))), lx.RESULTS.successful, {}

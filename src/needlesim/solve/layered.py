@@ -3,7 +3,7 @@
 State ``y[layer, species]`` (5 x N_SPECIES, :mod:`needlesim.biology.state`);
 right-hand side = reaction kinetics of each compartment
 (:func:`needlesim.biology.reaction_rates`) + exchange of mediators between
-neighbouring layers (:mod:`needlesim.solve.exchange`). Only the live entries
+neighbouring layers (:mod:`needlesim.geometry.exchange`). Only the live entries
 (:data:`~needlesim.biology.PRESENCE`) are integrated; the others are 0.
 
 Sessions are discrete events. With sessions ``s_0 <= ... <= s_{n-1}`` and the
@@ -53,8 +53,6 @@ from numpy.typing import ArrayLike
 from ..biology import (
     LAYERS,
     N_LAYERS,
-    N_SPECIES,
-    PRESENCE,
     SPECIES_NAMES,
     SPECIES_UNITS,
     Compartments,
@@ -68,16 +66,11 @@ from ..biology import (
     linear_loss_rates,
     reaction_rates,
 )
+from ..geometry.exchange import exchange_rates
 from ._tridiagonal import LayerTridiagonal
 from .errors import SolveError
-from .exchange import exchange_rates
 from .imex import LinearImplicitARK5
-
-LIVE_INDEX = np.flatnonzero(PRESENCE.reshape(-1))
-"""Flat indices (layer-major) of the integrated entries of the state."""
-N_LIVE = int(LIVE_INDEX.size)
-_GATHER = np.full(N_LAYERS * N_SPECIES, N_LIVE)
-_GATHER[LIVE_INDEX] = np.arange(N_LIVE)
+from .packing import pack, unpack
 
 
 @dataclass(frozen=True)
@@ -162,17 +155,6 @@ def fallback_options(options: SolverOptions) -> SolverOptions:
     dtmax = FALLBACK_DTMAX if options.dtmax is None else min(options.dtmax, FALLBACK_DTMAX)
     steps = FALLBACK_STEPS_FACTOR * max(options.max_steps, SolverOptions.max_steps)
     return replace(options, method="kvaerno5", dtmax=dtmax, max_steps=steps, throw=False)
-
-
-def pack(y: Array) -> Array:
-    """``y[..., 5, N_SPECIES]`` -> the live entries ``[..., N_LIVE]``."""
-    return y.reshape(*y.shape[:-2], N_LAYERS * N_SPECIES)[..., LIVE_INDEX]
-
-
-def unpack(yp: Array) -> Array:
-    """The live entries ``[..., N_LIVE]`` -> ``y[..., 5, N_SPECIES]`` (0 elsewhere)."""
-    padded = jnp.concatenate([yp, jnp.zeros((*yp.shape[:-1], 1), yp.dtype)], axis=-1)
-    return padded[..., _GATHER].reshape(*yp.shape[:-1], N_LAYERS, N_SPECIES)
 
 
 def layered_rhs(y: Array, p: Parameters, c: Compartments, thickness_um: Array) -> Array:

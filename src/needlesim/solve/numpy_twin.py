@@ -30,8 +30,8 @@ from ..biology import (
     compartments,
     reaction_rates,
 )
-from .exchange import exchange_rates
-from .layered import LIVE_INDEX
+from ..geometry.exchange import exchange_rates
+from .packing import LIVE_INDEX
 
 FloatArray = NDArray[np.float64]
 

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ..config import Measurement, Observable, Statistic, Study
+from ..config.defaults import with_study_defaults
 from ..outcomes.adjuncts import apply_adjuncts, not_modelled
-from .defaults import with_study_defaults
 from .evaluate import evaluate_batch
 from .population import patient_table
 from .statistics import summarise

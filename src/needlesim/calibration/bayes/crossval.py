@@ -23,7 +23,8 @@ from .design import DEFAULT_DESIGN, build_emulator, design_runs
 from .emulator import Emulator
 from .model import Sampler, layout
 from .predictive import MeanInterval
-from .run import DEFAULT_STUDIES, RELATIVE_TOLERANCE
+from .run import DEFAULT_STUDIES
+from .scales import RELATIVE_TOLERANCE
 from .simulate import EMULATOR_PATIENTS
 from .spec import Spec, load_spec
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ...config import ConfigError, Problem, Study, load
+from ...config.defaults import with_study_defaults
 from ...studies import study_files
-from ...studies.defaults import with_study_defaults
 from .spec import Spec
 
 Family = Literal["normal", "binomial", "spread"]

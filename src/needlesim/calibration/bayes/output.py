@@ -17,6 +17,7 @@ from rich.table import Table
 
 from ... import __version__
 from .model import Posterior
+from .scales import natural, tolerance
 from .spec import Spec
 
 if TYPE_CHECKING:
@@ -71,7 +72,6 @@ def write_fitted(
 
     med = np.array([p.median for p in done.parameters])
     full = ModelOutputs(done.data, done.spec, done.n_patients)(med) if record else None
-    from .run import natural, tolerance
 
     k = len(done.data)
     targets = []

@@ -9,47 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, ndtr
 
 from ...config import ConfigError, Problem
-from ...studies import wilson_interval
 from .data import Datum, load_data
 from .design import DEFAULT_DESIGN, DesignRuns, build_emulator, design_runs
 from .emulator import Emulator
-from .model import Posterior, kind_of, layout, sample
+from .model import Posterior, layout, sample
 from .predictive import MeanInterval, predict_data
+from .scales import natural, tolerance
 from .simulate import EMULATOR_PATIENTS
 from .spec import Spec, load_spec
 
 DEFAULT_STUDIES = Path("studies/calibration")
 DEFAULT_SAMPLES = 1000
 """Posterior draws per chain (two chains) of ``needlesim calibrate --samples``."""
-RELATIVE_TOLERANCE = 0.35
-"""Within tolerance: measured inside the 95 % interval of the study mean, or within 35 %
-of the predicted mean (issue 11)."""
-
-
-def tolerance(d: Datum) -> float:
-    """A measurement's tolerance for error reports: 35 % of its value, at least the 95 %
-    half-width of its own sampling error (Wilson for a proportion, 1.96 se otherwise)."""
-    if kind_of(d) in (1, 2):
-        lo, hi = wilson_interval(d.value, d.n)
-        half = 0.5 * (hi - lo)
-    else:
-        half = 1.96 * d.standard_error(0.6)
-    return float(max(RELATIVE_TOLERANCE * abs(d.value), half))
-
-
-def natural(d: Datum, center: np.ndarray, log_spread: np.ndarray) -> np.ndarray:
-    """The emulated quantity on the measurement's own scale."""
-    kind = kind_of(d)
-    if kind == 1:
-        return np.asarray(expit(center))
-    if kind == 2:
-        return np.asarray(ndtr(center))
-    if kind == 3:
-        return np.exp(log_spread)
-    return center
 
 
 def emulator_errors(

@@ -32,8 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 from numpy.typing import NDArray
 
-from .grid import PatchGrid
-from .model import Chemotaxis, PatchModel, ReactionContext
+from ..geometry.grid import PatchGrid
+from ..patch.model import Chemotaxis, PatchModel, ReactionContext
 
 FloatArray = NDArray[np.float64]
 

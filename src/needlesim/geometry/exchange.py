@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..biology._xp import Arr, namespace
+from ..biology import Arr, namespace
 from ..biology.state import DIFFUSIBLE, PRESENCE
 
 INTERFACE_MASK = (DIFFUSIBLE[None, :] & PRESENCE[:-1] & PRESENCE[1:]).astype(np.float64)

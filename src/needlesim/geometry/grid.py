@@ -14,7 +14,7 @@ Each voxel belongs to the skin layer that contains its centre depth
 layer boundary belong to the hypodermis. Because the layering depends on
 depth only, every per-layer coefficient becomes a function of ``k`` alone,
 which is what makes the lateral FFT diagonalisation of the diffusion operator
-exact (:mod:`needlesim.patch.diffusion`).
+exact (:mod:`needlesim.geometry.diffusion`).
 
 Fields live on the grid as arrays of shape ``(species, nx, ny, nz)`` (float64).
 """

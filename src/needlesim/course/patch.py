@@ -27,13 +27,13 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from .anatomy import LAYER_NAMES, Layer, SkinProfile, skin_for
-from .biology import Covariates, Parameters, SessionInjury, default_parameters, index
-from .config import ConfigError, Problem, RunConfig
-from .course import output_days, session_injuries
-from .device import DeviceResult, NeedleGeometry
-from .io import config_hash
-from .patch import (
+from ..anatomy import LAYER_NAMES, Layer, SkinProfile, skin_for
+from ..biology import Covariates, Parameters, SessionInjury, default_parameters, index
+from ..config import ConfigError, Problem, RunConfig
+from ..device import DeviceResult, NeedleGeometry
+from ..geometry.grid import PatchGrid
+from ..io import config_hash
+from ..patch import (
     Checkpointing,
     OutputSpec,
     PatchIntegrator,
@@ -48,10 +48,10 @@ from .patch import (
     simulate_patch,
     write_image_series,
 )
-from .patch.grid import PatchGrid
-from .patch.healing import HealingSetup, describe_assumptions, healing_damage, healing_setup
-from .solve import simulate_layered
-from .solve.layered import Trajectory as LayeredTrajectory
+from ..patch.healing import HealingSetup, describe_assumptions, healing_damage, healing_setup
+from ..solve import simulate_layered
+from ..solve.layered import Trajectory as LayeredTrajectory
+from .layered import output_days, session_injuries
 
 FloatArray = NDArray[np.float64]
 
@@ -328,7 +328,7 @@ def _json_float(value: float) -> float | None:
 
 def summary(result: PatchCourseResult) -> dict[str, Any]:
     """The JSON summary of a patch course."""
-    from .io import provenance
+    from ..io.provenance import provenance
 
     config = result.config
     agreement = result.agreement()
@@ -403,7 +403,8 @@ def write_patch_course(result: PatchCourseResult, folder: str | Path) -> dict[st
     at the end of the run, ``slices/`` (an image series of the last
     session's healing), ``patch_day<end>.vti`` (ParaView) and ``summary.json``.
     """
-    from .io import provenance, write_json
+    from ..io import write_json
+    from ..io.provenance import provenance
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -186,6 +187,9 @@ class AnalyticEvaluator:
     file and kills its own process with ``os._exit`` (a worker dying mid-task).
     """
 
+    is_model_result: ClassVar[bool] = False
+    """Declares itself a test double (:func:`needlesim.scale.evaluator.is_test_double`)."""
+
     delay_s: float = 0.0
     log_dir: str | None = None
     crash_once_patient: int | None = None
@@ -217,4 +221,4 @@ class AnalyticEvaluator:
 
 
 analytic_evaluator = AnalyticEvaluator()
-"""The plain test double: ``--evaluator needlesim.scale.testing:analytic_evaluator``."""
+"""The plain test double: ``--evaluator needlesim.testing.analytic:analytic_evaluator``."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import Indication, Protocol, Region, Study
 from ..data import load_table
+from .enums import Indication, Region
+from .protocol import Protocol
+from .study import Study
 
 
 def protocol_defaults() -> dict[str, Any]:

@@ -29,8 +29,9 @@ For cells ``n`` and attractant ``c`` the flux is ``J = chi(z) n grad c`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import jax
 import jax.numpy as jnp
@@ -38,7 +39,25 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .grid import PatchGrid
-from .model import PatchModel
+
+
+class ChemotaxisTerm(Protocol):
+    """One chemotaxis term: species ``cells`` climbs the gradient of ``attractant``."""
+
+    @property
+    def cells(self) -> int: ...
+
+    @property
+    def attractant(self) -> int: ...
+
+    def chi_per_layer(self) -> NDArray[np.float64]: ...
+
+
+class HasChemotaxis(Protocol):
+    """A model that lists its chemotaxis terms (the patch level's ``PatchModel``)."""
+
+    @property
+    def chemotaxis(self) -> Sequence[ChemotaxisTerm]: ...
 
 
 def harmonic_face(values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -114,7 +133,7 @@ class ChemotaxisOperator:
     chi_z: NDArray[np.float64]
 
     @classmethod
-    def for_model(cls, grid: PatchGrid, model: PatchModel) -> ChemotaxisOperator:
+    def for_model(cls, grid: PatchGrid, model: HasChemotaxis) -> ChemotaxisOperator:
         pairs = tuple((c.cells, c.attractant) for c in model.chemotaxis)
         rows = [grid.per_layer(c.chi_per_layer()) for c in model.chemotaxis]
         chi = np.stack(rows) if rows else np.zeros((0, grid.nz))

@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from .anatomy import SkinProfile, skin_for
-from .biology import Covariates, Parameters, SessionInjury, default_parameters, stack_sessions
-from .config import RunConfig
-from .device import DeviceResult, simulate_device
-from .outcomes import OutcomeParameters, Trajectory, compute_observables
-from .safety import Advisory, check_run
-from .solve import SolveError, simulate_layered
+from ..anatomy import SkinProfile, skin_for
+from ..biology import Covariates, Parameters, SessionInjury, default_parameters, stack_sessions
+from ..config import RunConfig
+from ..device import DeviceResult, simulate_device
+from ..outcomes import OutcomeParameters, Trajectory, compute_observables
+from ..safety import Advisory, check_run
+from ..solve import SolveError, simulate_layered
 
 FloatArray = NDArray[np.float64]
 
