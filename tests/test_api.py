@@ -178,15 +178,16 @@ def test_cli_defaults_match_the_library() -> None:
 
 
 def test_calibrate_never_writes_the_packaged_set(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    import needlesim.calibration.bayes.run as bayes_run
     import needlesim.calibration.run as run
 
     monkeypatch.setenv("NEEDLESIM_DATA_DIR", str(tmp_path))
     seen = {}
 
-    def fake(studies, out, *args):  # the fit itself is tested in test_calibration_fit
+    def fake(studies, out, *args, **kwargs):  # the fit itself: test_calibration_bayes
         seen["out"] = out
 
-    monkeypatch.setattr(run, "calibrate", fake)
+    monkeypatch.setattr(bayes_run, "calibrate", fake)
     needlesim.calibrate("studies/calibration")
     assert seen["out"] == tmp_path / "fitted.yaml"
     assert seen["out"] != run.packaged_fitted_path()
