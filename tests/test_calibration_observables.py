@@ -70,7 +70,8 @@ def test_observe_numpy_and_jax_agree_on_a_simulated_course() -> None:
     expected = observe(traj, params)
     padded = observe(Trajectory(**{**traj.__dict__, "session_days": cohort.session_days}), params)
     jax_params = type(params)(*(jnp.asarray(x) for x in params))
-    got = jax.jit(observe)(_on_jax(traj), jax_params)
+    fields = tuple(_on_jax(traj).__dict__.values())
+    got = jax.jit(lambda arrays, q: observe(Trajectory(*arrays), q))(fields, jax_params)
     assert set(got) == set(expected) == {o.value for o in Observable}
     for name, value in expected.items():
         assert isinstance(value, np.ndarray) and isinstance(got[name], jax.Array)
