@@ -42,12 +42,15 @@ def test_el_domyati_six_sessions_two_weeks_apart_at_three_months() -> None:
     assert total_change < -0.01
 
 
-def test_dermal_collagen_keeps_growing_for_months_after_the_last_session() -> None:
+def test_dermal_collagen_stays_raised_for_months_after_the_last_session() -> None:
+    # new collagen is kept for months (Aust 2008: considerable increase at 6 months);
+    # with fibroblasts back at rest within months the gain settles instead of growing on
     traj = course(MONTHLY)
     gain = dermal_collagen_change(traj)
     last = MONTHLY[-1]
     one, three, six = (gain[at(traj, last + d)] for d in (30.0, 90.0, 180.0))
-    assert 0.0 < one < three < six
+    assert min(one, three, six) > 0.0
+    assert 0.8 * one < three and 0.8 * one < six < 1.5 * one
 
 
 def test_four_sessions_beat_one() -> None:
@@ -93,8 +96,10 @@ def test_pigment_response_grows_with_fitzpatrick_type_and_depth() -> None:
     shallow = [_pigment_peak("0.5", f) for f in (1, 2, 3, 4, 5, 6)]
     assert np.all(np.diff(deep) > 0) and np.all(np.diff(shallow) > 0)
     assert all(d > s for d, s in zip(deep, shallow, strict=True))
-    # near zero for types I-III at standard depth, against type VI
-    assert max(deep[:3]) < 0.05 * deep[-1]
+    # near zero for types I-II at standard depth, against type VI (Cachafeiro 2016; the
+    # half-point of the type susceptibility lies below type III: PIH is of the same
+    # order in types III-VI, biology/pigment.py)
+    assert deep[0] < 0.01 * deep[-1] and deep[1] < 0.1 * deep[-1]
 
 
 def test_melanin_follows_the_pigment_response_and_clears() -> None:
