@@ -23,6 +23,7 @@ from needlesim.biology import (
     default_parameters,
     reaction_rates,
 )
+from needlesim.biology.dose import effective_injured_fraction
 from needlesim.cli import app
 from needlesim.patch import OutputSpec, ReactionContext, simulate_patch
 from needlesim.patch.healing import healing_injury, healing_params, healing_reaction, healing_setup
@@ -90,7 +91,8 @@ def test_injury_jump_with_partial_bleeding_matches_layered(bleeding: float) -> N
     )
     for layer in range(5):
         ctx = ReactionContext(jnp.asarray(0.0), jnp.asarray(layer), jnp.asarray(0.0))
-        fields = jnp.asarray([v[layer], p.damage_amplification * v[layer], 0.0, bleeding])
+        v_eff = effective_injured_fraction(jnp.asarray(v[layer]), p)  # the layer's dose
+        fields = jnp.asarray([v_eff, p.damage_amplification * v_eff, 0.0, bleeding])
         got = np.asarray(healing_injury(jnp.asarray(rest[layer]), fields, hp, ctx))
         np.testing.assert_allclose(got, ref[layer], rtol=1e-12, atol=1e-14)
     dermal = [2, 3, 4]

@@ -70,7 +70,7 @@ from ..biology import (
     compartments,
     linear_loss_rates,
 )
-from ..biology.dose import signalled_fraction
+from ..biology.dose import effective_injured_fraction, signalled_fraction
 from ..biology.injury import injury_jump
 from ..biology.kinetics import RATES
 from ..device.needle import NeedleGeometry
@@ -143,13 +143,15 @@ def healing_injury(
 
     (each where the species is present in the voxel's layer; the clot only below
     the dermo-epidermal junction). A scalar ``damage`` ``d`` stands for
-    ``(d, A_D d, d, 1)``: a voxel injured with the layered jump of a layer whose
-    injured fraction is ``d``, every channel bleeding.
+    ``(v_eff, A_D v_eff, d, 1)`` with ``v_eff`` the saturating dose of
+    :mod:`needlesim.biology.dose`: a voxel injured with the layered jump of a layer
+    whose injured fraction is ``d``, every channel bleeding.
     """
     p = params.p
     present = jnp.asarray(PRESENCE, dtype=y.dtype)[ctx.layer]
     if jnp.ndim(damage) == 0:
-        v, w, a, b = damage, p.damage_amplification * damage, damage, jnp.ones_like(damage)
+        d = effective_injured_fraction(damage, p)  # the layer's saturating dose (biology.dose)
+        v, w, a, b = d, p.damage_amplification * d, damage, jnp.ones_like(damage)
     else:
         v, w, a, b = damage[0], damage[1], damage[2], damage[3]
     return injury_jump(y, v, w, a, b, present, p)
