@@ -70,7 +70,7 @@ from ..biology import (
     compartments,
     linear_loss_rates,
 )
-from ..biology.dose import effective_injured_fraction, signalled_fraction
+from ..biology.dose import effective_injured_fraction
 from ..biology.injury import injury_jump
 from ..biology.kinetics import RATES
 from ..device.needle import NeedleGeometry
@@ -174,18 +174,20 @@ def healing_damage(
 
     * ``dose``: the track volume fraction of each voxel, overlapping channels
       summed (as the device model sums track volumes into the layer's injured
-      fraction ``v_l``), so its mean over a layer approaches ``v_l`` as the
-      voxels shrink (a voxel runs the kinetics of the layer holding its centre,
-      so each grid layer's boundaries lie up to half a voxel from the skin's);
+      fraction ``v_l``), scaled in each grid layer by ``v_eff(v_l) / v_l``, the
+      saturation of :mod:`needlesim.biology.dose` (the layered jump's dose), so its
+      mean over a layer approaches ``v_eff(v_l)`` as the voxels shrink (a voxel
+      runs the kinetics of the layer holding its centre, so each grid layer's
+      boundaries lie up to half a voxel from the skin's);
     * ``signal``: the damage signal. The ``layered`` level raises damage by
       ``A_D v_l``: the signalling volume (DAMPs, ATP, H2O2 reach cells beyond
       the track) is ``A_D`` times the track volume, mixed over the layer. On
       the patch that volume is placed around each track: the track dilated by
       a margin (:func:`dilation_margin_um`) that makes its volume ``A_D`` times
       the track's, intensity 1 inside, overlaps summed, then scaled in each
-      grid layer so that its layer mean is the layer's signalled fraction
-      ``1 - exp(-A_D v_l)`` (:func:`needlesim.biology.dose.signalled_fraction`,
-      the layered ``w = A_D v_eff`` per layer: the dilation gives the signal its shape,
+      grid layer so that its layer mean is ``A_D`` times the dose's, the signalled
+      fraction ``1 - exp(-A_D v_l)`` (the layered ``w = A_D v_eff`` per layer: the
+      dilation gives the signal its shape,
       not its amount; a uniform margin would otherwise move signal from the thin
       top layers into the layers below the tips). Where channels are dense the
       regions overlap and the field approaches the layered value, where they
@@ -217,9 +219,11 @@ def healing_damage(
     for layer in range(N_LAYERS):
         k = grid.layer_of_z == layer
         mean = float(signal[..., k].mean()) if k.any() else 0.0
-        if mean > 0.0:  # the layer's signalled fraction phi(v_l) of biology.dose
-            target = float(signalled_fraction(np.asarray(dose[..., k].mean()), p))
-            signal[..., k] *= target / mean
+        track = float(dose[..., k].mean()) if k.any() else 0.0
+        if track > 0.0:  # the layer's saturating dose v_eff(v_l) of biology.dose
+            dose[..., k] *= float(effective_injured_fraction(np.asarray(track), p)) / track
+        if mean > 0.0:  # signal mean A_D v_eff: the signalled fraction phi(v_l)
+            signal[..., k] *= amplification * float(dose[..., k].mean()) / mean
     opening = np.broadcast_to(surface_opening(grid, punctures)[:, :, None], grid.shape)
     bleeding = np.full(grid.shape, float(bleeding_fraction))
     return np.stack([dose, signal, opening, bleeding])
