@@ -130,10 +130,11 @@ def test_longer_needles_make_more_dermal_collagen(four_sessions: pd.DataFrame) -
     assert long > short > 0
 
 
-def test_improvement_keeps_growing_after_the_last_session(four_sessions: pd.DataFrame) -> None:
+def test_improvement_is_kept_after_the_last_session(four_sessions: pd.DataFrame) -> None:
     one = four_sessions[(four_sessions.patient_id == 0) & (four_sessions.length == 1.5)]
     collagen = one.sort_values("day")[OBS.dermal_collagen_change_pct].to_numpy()
-    assert np.all(np.diff(collagen[:4]) > 0)  # days 90 -> 270: still rising
+    # days 90 -> 270: the new collagen stays (it settles rather than growing on, issue 11)
+    assert np.all(collagen[:4] > 0) and collagen[3] > 0.8 * collagen[0]
 
 
 def test_older_skin_responds_less(four_sessions: pd.DataFrame) -> None:
@@ -166,7 +167,7 @@ def test_pih_rises_with_type_and_depth() -> None:
         assert np.all(np.diff(values) >= 0)  # rises with type
     assert np.all(pih[2.5] >= pih[1.5]) and np.all(pih[1.5] >= pih[0.5])  # and with depth
     assert pih[2.5][-1] > pih[0.5][-1]
-    assert pih[1.5][:3].max() < 0.05  # types I-III at the standard depth: near zero
+    assert pih[1.5][:2].max() < 0.05  # types I-II at the standard depth: near zero (Cachafeiro)
 
 
 def test_zero_length_changes_nothing() -> None:
