@@ -16,9 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from ..config import ConfigError, Patient, Problem, RunConfig, Study, validate
+from ..config import ConfigError, Patient, Problem, RunConfig, Study, parse_yaml, validate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,14 +43,7 @@ def parse(text: str, kind: type[RunConfig] | type[Study], source: str = "upload"
         raise ConfigError(
             [Problem("", f"the file is larger than {MAX_UPLOAD_BYTES // 1024} KiB")], source
         )
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([Problem("", f"malformed YAML at {where}{reason}")], source) from None
-    return validate(kind, data if data is not None else {}, source)
+    return validate(kind, parse_yaml(text, source), source)
 
 
 def load(path: str | Path) -> RunConfig | Study:

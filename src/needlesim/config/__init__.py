@@ -20,7 +20,7 @@ from .enums import (
     Statistic,
 )
 from .errors import ConfigError, Problem
-from .loading import load, read_yaml, validate
+from .loading import load, parse_yaml, read_yaml, validate
 from .patient import Patient, SkinOverride
 from .protocol import Protocol, ScheduledSession, SessionSpec
 from .run import RunConfig
@@ -59,6 +59,7 @@ __all__ = [
     "StrictModel",
     "Study",
     "load",
+    "parse_yaml",
     "read_yaml",
     "validate",
 ]

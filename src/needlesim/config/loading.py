@@ -59,6 +59,13 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         ) from None  # fmt: skip
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the file: {exc}")], source) from None
+    return parse_yaml(text, source)
+
+
+def parse_yaml(text: str, source: str | None = None) -> dict[str, Any]:
+    """Parse YAML ``text`` (a file's content or an upload) into a mapping, with the checks
+    of :func:`read_yaml` (no NUL bytes, not empty, no alias bombs); every failure is a
+    ConfigError."""
     if "\x00" in text:
         raise ConfigError(
             [Problem("", "the file holds NUL bytes (binary data); allowed: a UTF-8 YAML file")],
