@@ -200,6 +200,75 @@ def _ndtr(z: Arr) -> Arr:
     return jsp.ndtr(z) if _xp(z) is jnp else sp.ndtr(z)
 
 
+# Probabilists' Gauss-Hermite rule: E[f(Z)], Z ~ N(0, 1), as sum_k w_k f(z_k).
+_GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(48)
+_GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()
+
+
+def _softplus(x: Arr, width: Arr) -> Arr:
+    """``width ln(1 + exp(x / width))``: a smooth ``max(x, 0)``."""
+    xp = _xp(x, width)
+    return width * xp.logaddexp(0.0, x / width)
+
+
+def _filled_depth(fill: Arr, width: Arr) -> Arr:
+    """``depth / depth_0`` of a depression filled by ``fill`` of its depth: a smooth
+    ``max(1 - fill, 0)``, exactly 1 at ``fill = 0``."""
+    return _softplus(1.0 - fill, width) / _softplus(1.0 + 0.0 * fill, width)
+
+
+def _rounded_grade(latent: Arr, sd: Arr, top: int, bottom: int) -> Arr:
+    """``E[clip(round(latent + e), bottom, top)]``, ``e ~ N(0, sd)``: the expected reading of
+    a rater who rounds a continuous severity, ``bottom + sum_j Phi((latent - j - 1/2) / sd)``."""
+    out = bottom + 0.0 * latent
+    for j in range(bottom, top):
+        out = out + _ndtr((latent - j - 0.5) / sd)
+    return out
+
+
+def _lesion_burden(fill: Arr, p: ObservationParams) -> Arr:
+    """Visible, depth-weighted lesion burden after a fill ``fill`` (moderate-lesion depths),
+    over a lognormal lesion population of median ``f_sev``:
+
+        B(phi) = E[max(D - phi, 0) Phi((D - phi - v) / s)],  ln D ~ N(ln f_sev, sigma_d),
+
+    by Gauss-Hermite quadrature (smooth in ``phi``, 0 when every lesion is filled).
+    """
+    xp = _xp(fill, p)
+    z = xp.asarray(_GH_NODES)
+    w = xp.asarray(_GH_WEIGHTS)
+    depth = p.depth_factor * xp.exp(p.lesion_depth_log_sd * z)
+    left = depth - fill[..., None]
+    seen = _ndtr((left - p.lesion_visibility_depth) / p.lesion_visibility_blur)
+    return (xp.maximum(left, 0.0) * seen) @ w
+
+
+def _layer_volumes(traj: Trajectory, p: ObservationParams, layer: int) -> dict[str, tuple[Arr, Arr]]:
+    """Volumes per skin area (um) of one dermal layer, now ``(B, T)`` and at baseline ``(B,)``:
+    collagen I and III (the stained share ``A_0`` of the layer at baseline, split by mass and
+    growing with it), the rest of the matrix ``(1 - A_0) h`` and oedema water
+    ``omega h max(k - k_0, 0)`` (``k`` the cytokine fold)."""
+    xp = _xp(traj.state, traj.baseline, traj.thickness_um, p)
+    area0 = p.stained_area_papillary if layer == PD else p.stained_area_reticular
+    h = traj.thickness_um[:, layer]
+    y, y0 = traj.state[:, :, layer], traj.baseline[:, layer]
+    col0 = y0[:, S.collagen_I] + y0[:, S.collagen_III]
+    per_mass = area0 * h / col0  # collagen volume per unit of the collagen state
+    k = y[..., S.cytokines] - y0[:, None, S.cytokines]
+    return {
+        "I": (per_mass[:, None] * y[..., S.collagen_I], per_mass * y0[:, S.collagen_I]),
+        "III": (per_mass[:, None] * y[..., S.collagen_III], per_mass * y0[:, S.collagen_III]),
+        "other": ((1.0 - area0) * h[:, None] + 0.0 * k, (1.0 - area0) * h),
+        "water": (p.oedema_water_per_fold * h[:, None] * xp.maximum(k, 0.0), 0.0 * h),
+    }
+
+
+def _total(vols: list[dict[str, tuple[Arr, Arr]]], keys: tuple[str, ...]) -> tuple[Arr, Arr]:
+    now = sum(v[k][0] for v in vols for k in keys)
+    base = sum(v[k][1] for v in vols for k in keys)
+    return now, base  # type: ignore[return-value]
+
+
 def observe(traj: Trajectory, p: ObservationParams) -> dict[str, Arr]:
     """Every observable of DESIGN.md as a ``(patients, days)`` array, NumPy or JAX."""
     xp = _xp(traj.state, traj.baseline, traj.thickness_um, traj.days, p)
@@ -209,42 +278,79 @@ def observe(traj: Trajectory, p: ObservationParams) -> dict[str, Arr]:
     kerat = _layer_value(traj, VE, [S.keratinocytes])
     out[o.epidermal_thickness_change_pct] = change_pct(*kerat)
 
+    # histometry: collagen and elastin amounts (stained area over a field that grows with the
+    # dermis), the papillary stained-area fraction
     collagen = _dermal_mass(traj, [S.collagen_I, S.collagen_III])
     out[o.dermal_collagen_change_pct] = change_pct(*collagen)
-    out[o.dermal_thickness_change_pct] = out[o.dermal_collagen_change_pct]
     col1 = _dermal_mass(traj, [S.collagen_I])
     col3 = _dermal_mass(traj, [S.collagen_III])
     out[o.collagen_I_change_pct] = change_pct(*col1)
     out[o.collagen_III_change_pct] = change_pct(*col3)
-    papillary = _layer_value(traj, PD, [S.collagen_I, S.collagen_III])
-    out[o.papillary_collagen_change_pct] = change_pct(*papillary)
-
+    pap = _layer_volumes(traj, p, PD)
+    ret = _layer_volumes(traj, p, int(Layer.reticular_dermis))
+    pap_col = _total([pap], ("I", "III"))
+    pap_all = _total([pap], ("I", "III", "other", "water"))
+    out[o.papillary_collagen_change_pct] = change_pct(
+        pap_col[0] / pap_all[0], pap_col[1] / pap_all[1]
+    )
     elastin = _dermal_mass(traj, [S.tropoelastin, S.elastin_old])
     tropo = _dermal_mass(traj, [S.tropoelastin])
     out[o.total_elastin_change_pct] = change_pct(*elastin)
     out[o.tropoelastin_change_pct] = change_pct(*tropo)
-    out[o.elasticity_change_pct] = (
-        p.elasticity_weight_collagen_I * out[o.collagen_I_change_pct]
-        + p.elasticity_weight_tropoelastin * out[o.tropoelastin_change_pct]
-    )
-    out[o.dermal_density_change_pct] = change_pct(col1[0] / collagen[0], col1[1] / collagen[1])
 
-    fill = -p.scar_fill_gain / p.depth_factor
-    out[o.scar_depth_change_pct] = xp.maximum(fill * out[o.dermal_thickness_change_pct], -100.0)
-    score = xp.maximum(
-        -p.scar_score_gain / p.depth_factor * out[o.papillary_collagen_change_pct], -100.0
+    # ultrasound: thickness = every volume (collagen, matrix, oedema water); echo density =
+    # share of organised collagen I in it, read with the instrument's gain
+    dermis = _total([pap, ret], ("I", "III", "other", "water"))
+    out[o.dermal_thickness_change_pct] = change_pct(*dermis)
+    echo_i = _total([pap, ret], ("I",))
+    out[o.dermal_density_change_pct] = p.echo_gain * change_pct(
+        echo_i[0] / dermis[0], echo_i[1] / dermis[1]
     )
-    out[o.scar_score_change_pct] = score
-    grade_pct = xp.maximum(
-        -p.scar_grade_gain / p.depth_factor * out[o.papillary_collagen_change_pct], -100.0
-    )
+
+    # suction elastometry: R = 1 - (1 - R_0) (E / E_0)^-beta, bounded by 100 (1 / R_0 - 1) %
+    network = (
+        p.elasticity_weight_collagen_I * col1[0] / col1[1][:, None]
+        + p.elasticity_weight_tropoelastin * tropo[0] / tropo[1][:, None]
+    ) / (p.elasticity_weight_collagen_I + p.elasticity_weight_tropoelastin)
+    r0 = p.cutometer_r0
+    recoil = 1.0 - (1.0 - r0) * xp.maximum(network, 1e-12) ** (-p.elasticity_exponent)
+    out[o.elasticity_change_pct] = 100.0 * (recoil / r0 - 1.0)
+
+    # fills: new collagen volume as a fraction of the layer thickness (no oedema)
+    gain_d = _total([pap, ret], ("I", "III"))
+    delta_d = (gain_d[0] - gain_d[1][:, None]) / dermis[1][:, None]
+    delta_p = (pap_col[0] - pap_col[1][:, None]) / pap_all[1][:, None]
+
+    # profilometry: one depression of depth f_sev filled by g_fill Delta_D
+    depth = _filled_depth(p.scar_fill_gain * delta_d / p.depth_factor, p.fill_smoothing)
+    out[o.scar_depth_change_pct] = 100.0 * (depth - 1.0)
+
+    # Goodman-Baron score: visible depth-weighted burden of a lognormal lesion population
+    zero = xp.zeros(1)
+    burden0 = _lesion_burden(zero, p)
+    score = _lesion_burden(p.scar_score_gain * delta_p, p) / burden0
+    out[o.scar_score_change_pct] = 100.0 * (score - 1.0)
+
+    # Goodman-Baron grade: latent 1 + (G_0 - 1) B / B_0 (its own fill), rounded by a rater
     grade0 = p.goodman_baron_grade
-    out[o.scar_grade_change] = xp.maximum(grade0 * grade_pct / 100.0, 1.0 - grade0)
-    wrinkle = xp.maximum(fill * out[o.papillary_collagen_change_pct], -100.0)
-    out[o.wrinkle_grade_change] = p.lemperle_grade * wrinkle / 100.0
+    remaining = _lesion_burden(p.scar_grade_gain * delta_p, p) / burden0
+    sd_gb = p.goodman_baron_rater_sd
+    out[o.scar_grade_change] = _rounded_grade(
+        1.0 + (grade0 - 1.0) * remaining, sd_gb, 4, 1
+    ) - _rounded_grade(grade0 + 0.0 * zero, sd_gb, 4, 1)
 
+    # Lemperle: latent G_0 x wrinkle depth / depth_0, rounded by a rater
+    wrinkle = _filled_depth(p.wrinkle_fill_gain * delta_p / p.depth_factor, p.fill_smoothing)
+    lem0 = p.lemperle_grade
+    sd_l = p.lemperle_rater_sd
+    out[o.wrinkle_grade_change] = _rounded_grade(lem0 * wrinkle, sd_l, 5, 0) - _rounded_grade(
+        lem0 + 0.0 * zero, sd_l, 5, 0
+    )
+
+    # MASI: area x darkness, (Mel / Mel_0)^gamma
     melanin = _layer_value(traj, VE, [S.melanin])
-    out[o.melasma_index_change_pct] = change_pct(*melanin)
+    fold = melanin[0] / xp.asarray(melanin[1])[:, None]
+    out[o.melasma_index_change_pct] = 100.0 * (xp.maximum(fold, 0.0) ** p.masi_exponent - 1.0)
 
     peak_pigment = _running_max(traj.state[:, :, VE, S.pigment_response])
     out[o.pih_incidence] = _ndtr(_log_ratio(peak_pigment, p.pih_threshold) / p.pih_log_sd)

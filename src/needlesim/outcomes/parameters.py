@@ -35,11 +35,25 @@ class OutcomeParameters:
     scar_fill_gain: float
     scar_score_gain: float
     scar_grade_gain: float
+    wrinkle_fill_gain: float
+    echo_gain: float
+    elasticity_exponent: float
+    masi_exponent: float
     severity_depth_factor: dict[str, float]
     goodman_baron_grade: dict[str, float]
     lemperle_grade: dict[str, float]
     elasticity_weight_collagen_I: float
     elasticity_weight_tropoelastin: float
+    cutometer_r0: float
+    stained_area_papillary: float
+    stained_area_reticular: float
+    oedema_water_per_fold: float
+    lesion_depth_log_sd: float
+    lesion_visibility_depth: float
+    lesion_visibility_blur: float
+    goodman_baron_rater_sd: float
+    lemperle_rater_sd: float
+    fill_smoothing: float
     erythema_flare_threshold: float
     erythema_flare_time_constant_days: float
     erythema_inflammatory_fold: float
@@ -58,6 +72,10 @@ class OutcomeParameters:
             scar_fill_gain=float(d["scar_fill_gain"]["value"]),
             scar_score_gain=float(d["scar_score_gain"]["value"]),
             scar_grade_gain=float(d["scar_grade_gain"]["value"]),
+            wrinkle_fill_gain=float(d["wrinkle_fill_gain"]["value"]),
+            echo_gain=float(d["echo_gain"]["value"]),
+            elasticity_exponent=float(d["elasticity_exponent"]["value"]),
+            masi_exponent=float(d["masi_exponent"]["value"]),
             severity_depth_factor={
                 k: float(v) for k, v in d["severity_depth_factor"]["value"].items()
             },
@@ -67,6 +85,16 @@ class OutcomeParameters:
             lemperle_grade={k: float(v) for k, v in d["baseline_grade"]["lemperle"].items()},
             elasticity_weight_collagen_I=float(d["elasticity_weights"]["value"]["collagen_I"]),
             elasticity_weight_tropoelastin=float(d["elasticity_weights"]["value"]["tropoelastin"]),
+            cutometer_r0=float(d["cutometer_r0"]["value"]),
+            stained_area_papillary=float(d["stained_area_fraction"]["value"]["papillary"]),
+            stained_area_reticular=float(d["stained_area_fraction"]["value"]["reticular"]),
+            oedema_water_per_fold=float(d["oedema_water_per_fold"]["value"]),
+            lesion_depth_log_sd=float(d["lesion_depth_log_sd"]["value"]),
+            lesion_visibility_depth=float(d["lesion_visibility_depth"]["value"]),
+            lesion_visibility_blur=float(d["lesion_visibility_blur"]["value"]),
+            goodman_baron_rater_sd=float(d["goodman_baron_rater_sd"]["value"]),
+            lemperle_rater_sd=float(d["lemperle_rater_sd"]["value"]),
+            fill_smoothing=float(d["fill_smoothing"]["value"]),
             erythema_flare_threshold=float(d["erythema_flare_threshold"]["value"]),
             erythema_flare_time_constant_days=float(
                 d["erythema_flare_time_constant_days"]["value"]
@@ -94,11 +122,25 @@ class OutcomeParameters:
             scar_fill_gain=self.scar_fill_gain,
             scar_score_gain=self.scar_score_gain,
             scar_grade_gain=self.scar_grade_gain,
+            wrinkle_fill_gain=self.wrinkle_fill_gain,
+            echo_gain=self.echo_gain,
+            elasticity_exponent=self.elasticity_exponent,
+            masi_exponent=self.masi_exponent,
             depth_factor=self.depth_factor(sev),
             goodman_baron_grade=self.goodman_baron_grade[sev],
             lemperle_grade=self.lemperle_grade[sev],
             elasticity_weight_collagen_I=self.elasticity_weight_collagen_I,
             elasticity_weight_tropoelastin=self.elasticity_weight_tropoelastin,
+            cutometer_r0=self.cutometer_r0,
+            stained_area_papillary=self.stained_area_papillary,
+            stained_area_reticular=self.stained_area_reticular,
+            oedema_water_per_fold=self.oedema_water_per_fold,
+            lesion_depth_log_sd=self.lesion_depth_log_sd,
+            lesion_visibility_depth=self.lesion_visibility_depth,
+            lesion_visibility_blur=self.lesion_visibility_blur,
+            goodman_baron_rater_sd=self.goodman_baron_rater_sd,
+            lemperle_rater_sd=self.lemperle_rater_sd,
+            fill_smoothing=self.fill_smoothing,
             erythema_flare_threshold=self.erythema_flare_threshold,
             erythema_flare_time_constant_days=self.erythema_flare_time_constant_days,
             erythema_inflammatory_fold=self.erythema_inflammatory_fold,
@@ -120,11 +162,25 @@ class ObservationParams(NamedTuple):
     scar_fill_gain: Any
     scar_score_gain: Any
     scar_grade_gain: Any
+    wrinkle_fill_gain: Any
+    echo_gain: Any
+    elasticity_exponent: Any
+    masi_exponent: Any
     depth_factor: Any
     goodman_baron_grade: Any
     lemperle_grade: Any
     elasticity_weight_collagen_I: Any
     elasticity_weight_tropoelastin: Any
+    cutometer_r0: Any
+    stained_area_papillary: Any
+    stained_area_reticular: Any
+    oedema_water_per_fold: Any
+    lesion_depth_log_sd: Any
+    lesion_visibility_depth: Any
+    lesion_visibility_blur: Any
+    goodman_baron_rater_sd: Any
+    lemperle_rater_sd: Any
+    fill_smoothing: Any
     erythema_flare_threshold: Any
     erythema_flare_time_constant_days: Any
     erythema_inflammatory_fold: Any
