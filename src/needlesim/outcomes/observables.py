@@ -350,7 +350,7 @@ def observe(traj: Trajectory, p: ObservationParams) -> dict[str, Arr]:
     # MASI: area x darkness, (Mel / Mel_0)^gamma
     melanin = _layer_value(traj, VE, [S.melanin])
     fold = melanin[0] / xp.asarray(melanin[1])[:, None]
-    out[o.melasma_index_change_pct] = 100.0 * (xp.maximum(fold, 0.0) ** p.masi_exponent - 1.0)
+    out[o.melasma_index_change_pct] = 100.0 * (xp.maximum(fold, 1e-12) ** p.masi_exponent - 1.0)
 
     peak_pigment = _running_max(traj.state[:, :, VE, S.pigment_response])
     out[o.pih_incidence] = _ndtr(_log_ratio(peak_pigment, p.pih_threshold) / p.pih_log_sd)
