@@ -243,7 +243,9 @@ def _lesion_burden(fill: Arr, p: ObservationParams) -> Arr:
     return (xp.maximum(left, 0.0) * seen) @ w
 
 
-def _layer_volumes(traj: Trajectory, p: ObservationParams, layer: int) -> dict[str, tuple[Arr, Arr]]:
+def _layer_volumes(
+    traj: Trajectory, p: ObservationParams, layer: int
+) -> dict[str, tuple[Arr, Arr]]:
     """Volumes per skin area (um) of one dermal layer, now ``(B, T)`` and at baseline ``(B,)``:
     collagen I and III (the stained share ``A_0`` of the layer at baseline, split by mass and
     growing with it), the rest of the matrix ``(1 - A_0) h`` and oedema water
@@ -266,7 +268,7 @@ def _layer_volumes(traj: Trajectory, p: ObservationParams, layer: int) -> dict[s
 def _total(vols: list[dict[str, tuple[Arr, Arr]]], keys: tuple[str, ...]) -> tuple[Arr, Arr]:
     now = sum(v[k][0] for v in vols for k in keys)
     base = sum(v[k][1] for v in vols for k in keys)
-    return now, base  # type: ignore[return-value]
+    return now, base
 
 
 def observe(traj: Trajectory, p: ObservationParams) -> dict[str, Arr]:
