@@ -6,28 +6,48 @@ each dermal layer by its thickness ``h_l`` (mass per skin area):
 
     M_x(t) = sum_{l in papillary, reticular} h_l y_{l,x}(t).
 
-Mappings (constants in ``data/outcomes.yaml``, see ``docs/outcomes.md``):
+Each observable is a reading of its instrument (``docs/instruments.md``; cited
+instrument numbers in ``data/instruments.yaml``), with at most one gain per
+instrument shared by every study that used it. Dermal volumes per skin area,
+layer ``l`` (papillary, reticular) of thickness ``h_l``, baseline collagen
+stained share ``A_l`` (Branchet 1991), collagen fold ``c_l = (I+III)/(I+III)_0``
+and cytokine fold ``k_l``:
 
-* epidermal thickness: keratinocyte mass of the viable epidermis (the state is
-  the thickness fold).
-* dermal collagen, collagen I, collagen III, papillary collagen: ``M`` of the
-  collagens (papillary: that layer only).
-* dermal thickness: dermal collagen mass. Collagen fibre density per dermal area
-  does not change with age; dermal loss is loss of mass (Branchet 1991), so the
-  dermis thickens with its collagen.
-* total elastin: tropoelastin + old/elastotic material; tropoelastin: new only.
-* elasticity: ``w_I dC_I% + w_e dTropo%`` (assumption, equal weights).
-* echo density: share of mature collagen I in dermal collagen: the fibrillar,
-  organised type reflects ultrasound; new type III and oedema are echo-poor.
-* scar depth: ``-g_fill / f_sev * d(dermal thickness)%``: new dermis fills the
-  atrophic depression; deeper lesions (``f_sev``) improve less in relative terms.
-* scar score (Goodman-Baron quantitative): ``-g_score / f_sev * d(papillary collagen)%``.
-* scar grade (Goodman-Baron qualitative): ``grade_0 * max(-g_grade / f_sev *
-  d(papillary collagen)%, -100) / 100`` (baseline grade from the severity), never
-  below grade 1; its own gain, because the qualitative grade and the
-  quantitative score are different instruments.
-* wrinkle grade (Lemperle): ``grade_0 * (-g_fill / f_sev) * d(papillary collagen)% / 100``.
-* melasma index (MASI): epidermal melanin change.
+    V_col,l = A_l h_l c_l,  V_other,l = (1 - A_l) h_l,  V_w,l = omega h_l max(k_l - k_l0, 0).
+
+Fills (new collagen volume as a share of the thickness, no oedema):
+``Delta_D = sum_l A_l h_l (c_l - 1) / sum_l h_l`` and
+``Delta_P = A_P (c_P - 1)``. Mappings (constants in ``data/outcomes.yaml``,
+see ``docs/outcomes.md``):
+
+* histometry, no gain: epidermal thickness (keratinocyte mass of the viable
+  epidermis, the state is the thickness fold); dermal collagen, collagen I,
+  collagen III, elastins: amounts ``M``; papillary collagen: the stained-area
+  fraction ``A = V_col / (V_col + V_other + V_w)`` of the papillary dermis
+  (``<= 1``, oedema lowers it).
+* ultrasound: thickness ``H = sum_l (V_col + V_other + V_w)`` (no gain: early
+  oedema, later collagen); echo density
+  ``g_echo x d(V_I / H)%``, the share of organised collagen I (type III, matrix
+  and water are echo-poor).
+* suction elastometry (Cutometer R2):
+  ``R = 1 - (1 - R_0) (E / E_0)^-beta`` with ``E / E_0`` the weighted mean of the
+  collagen I and tropoelastin folds; change ``100 (R / R_0 - 1) < 100 (1/R_0 - 1)``.
+* profilometry: one depression of depth ``f_sev`` filled by ``phi = g_fill Delta_D``:
+  ``depth / depth_0 = sp_s(1 - phi / f_sev) / sp_s(1)``, ``sp_s`` a softplus of
+  width ``s`` (a smooth ``max(., 0)``).
+* Goodman-Baron score: depth-weighted count of visible lesions of a lognormal
+  population ``ln D ~ N(ln f_sev, sigma_d)``, each filled by ``phi = g_score Delta_P``:
+  ``B(phi) = E[max(D - phi, 0) Phi((D - phi - v) / s_v)]`` (Gauss-Hermite),
+  change ``100 (B(phi) / B(0) - 1) >= -100``.
+* Goodman-Baron grade: latent ``1 + (G_0 - 1) B(g_grade Delta_P) / B(0)``, read as
+  the expectation of a rater's rounded, clipped grade,
+  ``E[grade] = 1 + sum_{j=1}^{3} Phi((latent - j - 1/2) / sigma_r)``; change
+  ``E[grade] - E[grade | G_0] > 1 - G_0``.
+* Lemperle grade: latent ``G_0 x depth / depth_0`` of the wrinkle filled by
+  ``g_wrinkle Delta_P``, ``E[grade] = sum_{j=0}^{4} Phi((latent - j - 1/2) / sigma_L)``;
+  change ``> -G_0``.
+* MASI: ``100 ((Mel / Mel_0)^gamma - 1)``, ``gamma`` between 1 (darkness) and 2
+  (area and darkness).
 * PIH: a patient has PIH when the peak pigment response so far, times a
   lognormal individual reactivity, exceeds a threshold:
   ``P = Phi(ln(peak / theta) / sigma)``; a cohort's incidence is the mean ``P``.
