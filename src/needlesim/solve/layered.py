@@ -67,6 +67,7 @@ from ..biology import (
     reaction_rates,
 )
 from ..geometry.exchange import exchange_rates
+from . import export_cache
 from ._tridiagonal import LayerTridiagonal
 from .errors import SolveError
 from .imex import LinearImplicitARK5
@@ -384,6 +385,20 @@ _simulate_segments_many = jax.jit(
 )
 
 
+def _segments_one(
+    args: tuple[Any, ...], options: SolverOptions, use_cache: bool
+) -> tuple[Array, Array, Array, Array]:
+    """:func:`_simulate_segments` of one patient: from the export cache when allowed and
+    it works, else the plain jitted call (the same program)."""
+    if use_cache:
+        out = export_cache.cached_call(
+            "layered_segments", lambda *a: _simulate_segments(*a, options), args, options
+        )
+        if out is not None:
+            return tuple(out)  # type: ignore[return-value]
+    return _simulate_segments_one(*args, options)
+
+
 @jax.jit
 def _select_saves(ys: Array, rest: Array, segment: Array, column: Array) -> Array:
     """States ``[..., n_save, 5, N_SPECIES]`` from the per-segment saves ``ys``."""
@@ -499,12 +514,17 @@ def simulate_layered(
     injuries: SessionInjury,
     save_days: ArrayLike,
     options: SolverOptions = SolverOptions(),
+    *,
+    use_cache: bool = True,
 ) -> Trajectory:
     """Simulate one patient's course with the layered model.
 
     ``session_days[n]`` (sorted), ``injuries`` with a leading session axis ``n``
     (``injured_fraction[n, 5]``, the others ``[n]``), ``save_days[m]`` (any
     order). Returns a :class:`Trajectory` with ``states[m, 5, N_SPECIES]``.
+    ``use_cache``: load the traced solve from the on-disk export cache
+    (:mod:`needlesim.solve.export_cache`; same results, no tracing in a second
+    process); False: the plain ``jax.jit`` path.
     """
     days = np.asarray(session_days, dtype=np.float64)
     _check_sessions(days)
@@ -515,19 +535,16 @@ def simulate_layered(
         )
         return Trajectory(days=save, states=states, baseline=rest, steps=steps)
     saves = SegmentSaves.of(days, np.asarray(save_days, dtype=np.float64))
+    args = (
+        params,
+        patient,
+        jnp.asarray(days),
+        _as_injuries(injuries),
+        jnp.asarray(saves.ts),
+        jnp.asarray(saves.t_end),
+    )
     ys, rest, steps = _solve_checked(
-        lambda opts: _simulate_segments_one(
-            params,
-            patient,
-            jnp.asarray(days),
-            _as_injuries(injuries),
-            jnp.asarray(saves.ts),
-            jnp.asarray(saves.t_end),
-            opts,
-        ),
-        options,
-        days,
-        saves.t_end,
+        lambda opts: _segments_one(args, opts, use_cache), options, days, saves.t_end
     )
     states = _select_saves(ys, rest, jnp.asarray(saves.segment), jnp.asarray(saves.column))
     return Trajectory(days=save, states=states, baseline=rest, steps=steps)
