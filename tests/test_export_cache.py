@@ -81,7 +81,9 @@ def test_a_file_naming_other_classes_is_refused_not_run(tmp_path: Path) -> None:
 def test_the_key_follows_shapes_dtypes_and_options() -> None:
     import jax
 
-    def key(*leaves: object, options: SolverOptions = SolverOptions()) -> str:
+    default = SolverOptions()
+
+    def key(*leaves: object, options: SolverOptions = default) -> str:
         flat, tree = jax.tree_util.tree_flatten(leaves)
         return export_cache.cache_key("f", flat, tree, options)
 

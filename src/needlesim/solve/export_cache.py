@@ -90,14 +90,12 @@ def _versions() -> tuple[str, ...]:
 def cache_key(name: str, leaves: Sequence[Any], treedef: Any, static: Any) -> str:
     """SHA-256 (hex) of the versions, the backend, ``name``, the argument structure,
     shapes and dtypes, and ``repr(static)``."""
-    avals = [
-        (tuple(jax.numpy.shape(x)), str(jax.numpy.result_type(x)), _weak(x)) for x in leaves
-    ]
+    avals = [(tuple(jax.numpy.shape(x)), str(jax.numpy.result_type(x)), _weak(x)) for x in leaves]
     parts = {
         "format": FORMAT,
         "versions": _versions(),
         "backend": jax.default_backend(),
-        "x64": bool(jax.config.jax_enable_x64),
+        "float": str(jax.numpy.result_type(float)),  # float64 unless x64 was switched off
         "name": name,
         "tree": str(treedef),
         "avals": avals,
@@ -123,7 +121,7 @@ def _errors_as_nan() -> Iterator[None]:
     original = _errors.branched_error_if_impl_jit
     impl = _errors.branched_error_if_impl
 
-    def as_nan(x: Any, pred: Any, index: Any, msgs: Any, *, on_error: str) -> Any:
+    def as_nan(x: Any, pred: Any, index: Any, msgs: Any, *, on_error: Any) -> Any:
         return impl(x, pred, index, msgs, on_error="nan" if on_error == "default" else on_error)
 
     _errors.branched_error_if_impl_jit = as_nan

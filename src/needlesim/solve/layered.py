@@ -39,6 +39,7 @@ skin, sessions and injuries); each shape is compiled once by ``jax.jit``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -391,11 +392,10 @@ def _segments_one(
     """:func:`_simulate_segments` of one patient: from the export cache when allowed and
     it works, else the plain jitted call (the same program)."""
     if use_cache:
-        out = export_cache.cached_call(
-            "layered_segments", lambda *a: _simulate_segments(*a, options), args, options
-        )
+        solve = functools.partial(_simulate_segments, options=options)
+        out = export_cache.cached_call("layered_segments", solve, args, options)
         if out is not None:
-            return tuple(out)  # type: ignore[return-value]
+            return tuple(out)
     return _simulate_segments_one(*args, options)
 
 
