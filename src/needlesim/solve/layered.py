@@ -42,9 +42,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import diffrax as dfx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -69,10 +68,11 @@ from ..biology import (
 )
 from ..geometry.exchange import exchange_rates
 from . import export_cache
-from ._tridiagonal import LayerTridiagonal
 from .errors import SolveError
-from .imex import LinearImplicitARK5
 from .packing import pack, unpack
+
+if TYPE_CHECKING:
+    import diffrax as dfx
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,8 @@ def _implicit_field(t: Any, yp: Array, args: Any) -> Array:
 
 
 def _adjoint(options: SolverOptions) -> dfx.AbstractAdjoint:
+    import diffrax as dfx  # imported on first solve: a cached export never needs it
+
     if options.adjoint == "checkpoint":
         return dfx.RecursiveCheckpointAdjoint()
     if options.adjoint == "forward":
@@ -194,6 +196,11 @@ def _adjoint(options: SolverOptions) -> dfx.AbstractAdjoint:
 
 
 def _terms_and_solver(options: SolverOptions) -> tuple[Any, Any]:
+    import diffrax as dfx
+
+    from ._tridiagonal import LayerTridiagonal
+    from .imex import LinearImplicitARK5
+
     if options.method == "kvaerno5":
         return dfx.ODETerm(_vector_field), dfx.Kvaerno5()
     if options.method == "ark5":
@@ -223,6 +230,8 @@ def _run_segments(
     state ``[5, N_SPECIES]``, the steps per segment and whether each segment
     succeeded (solver success and finite saves).
     """
+    import diffrax as dfx
+
     c = compartments(p, cov)
     y_rest = baseline_state(p, cov)
     args = (p, c, cov.thickness_um, linear_loss_rates(p, c))
