@@ -198,12 +198,15 @@ def cached_call(
 ) -> Any | None:
     """``fun(*args)`` through the exported program of this key (loaded, or exported and
     stored); None when the cache is off or anything fails (the caller then runs the plain
-    path). ``fun`` must be pure, its non-array settings closed over and named by ``static``."""
+    path, and always for traced arguments). ``fun`` must be pure, its non-array settings closed
+    over and named by ``static``."""
     folder = export_dir()
     if folder is None:
         return None
     try:
         leaves, treedef = jax.tree_util.tree_flatten(args)
+        if any(isinstance(x, jax.core.Tracer) for x in leaves):
+            return None  # inside a transformation (grad, vmap, jit): trace as usual
         key = cache_key(name, leaves, treedef, static)
         call = _LOADED.get(key)
         if call is None:

@@ -408,6 +408,22 @@ def _segments_one(
     return _simulate_segments_one(*args, options)
 
 
+def _segments_many(
+    args: tuple[Any, ...], options: SolverOptions, use_cache: bool
+) -> tuple[Array, Array, Array, Array]:
+    """:func:`_simulate_segments` vmapped over patients (sessions shared), as
+    :func:`_segments_one`."""
+    if use_cache:
+        solve = jax.vmap(
+            functools.partial(_simulate_segments, options=options),
+            in_axes=(0, 0, None, 0, None, None),
+        )
+        out = export_cache.cached_call("layered_segments_batch", solve, args, options)
+        if out is not None:
+            return tuple(out)
+    return _simulate_segments_many(*args, options)
+
+
 @jax.jit
 def _select_saves(ys: Array, rest: Array, segment: Array, column: Array) -> Array:
     """States ``[..., n_save, 5, N_SPECIES]`` from the per-segment saves ``ys``."""
@@ -566,13 +582,16 @@ def simulate_layered_batch(
     injuries: SessionInjury,
     save_days: ArrayLike,
     options: SolverOptions = SolverOptions(),
+    *,
+    use_cache: bool = True,
 ) -> Trajectory:
     """Simulate ``b`` patients at once (``jax.vmap``).
 
     ``params`` and ``patients`` carry a leading patient axis (a single parameter
     set is broadcast); ``session_days[b, n]`` or ``[n]`` (shared);
     ``injuries`` fields ``[b, n, ...]`` or ``[n, ...]`` (shared); ``save_days[m]``
-    shared. Returns ``states[b, m, 5, N_SPECIES]``.
+    shared. Returns ``states[b, m, 5, N_SPECIES]``. ``use_cache``: as
+    :func:`simulate_layered` (used for shared session days).
     """
     b = int(np.shape(patients.age_years)[0])
     days = np.asarray(session_days, dtype=np.float64)
@@ -596,19 +615,9 @@ def simulate_layered_batch(
         # shared sessions: each segment saves only its own days
         saves = SegmentSaves.of(days, np.asarray(save_days, dtype=np.float64))
         pb = params.broadcast((b,))
+        args = (pb, cov, jnp.asarray(days), inj_b, jnp.asarray(saves.ts), jnp.asarray(saves.t_end))
         ys, rest, steps = _solve_checked(
-            lambda opts: _simulate_segments_many(
-                pb,
-                cov,
-                jnp.asarray(days),
-                inj_b,
-                jnp.asarray(saves.ts),
-                jnp.asarray(saves.t_end),
-                opts,
-            ),
-            options,
-            days,
-            saves.t_end,
+            lambda opts: _segments_many(args, opts, use_cache), options, days, saves.t_end
         )
         states = _select_saves(ys, rest, jnp.asarray(saves.segment), jnp.asarray(saves.column))
         return Trajectory(days=save, states=states, baseline=rest, steps=steps)
