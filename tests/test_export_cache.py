@@ -101,3 +101,25 @@ def test_the_switch_turns_the_export_cache_off(
     assert export_cache.export_dir() is None
     assert export_cache.cached_call("f", lambda x: x, (np.zeros(2),), None) is None
     assert not cache.exists()
+
+
+def test_cached_batch_solve_matches_the_plain_batch(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from needlesim.anatomy import skin_for
+    from needlesim.biology import Covariates, default_parameters
+    from needlesim.course.layered import session_injuries
+    from needlesim.solve import simulate_layered_batch
+
+    config = needlesim.load(EXAMPLE)
+    days, injuries, _ = session_injuries(config)
+    thickness = np.asarray(skin_for(config.patient).thickness_um, dtype=float)
+    patients = Covariates.of(np.stack([thickness, 1.2 * thickness]), np.array([26.0, 60.0]), 3.0)
+    save = np.array([1.0, 30.0, 90.0, 200.0])
+    cached = simulate_layered_batch(default_parameters(), patients, days, injuries, save)
+    assert len(list(cache.glob("layered_segments_batch-*.bin"))) == 1
+    monkeypatch.setenv("NEEDLESIM_NO_CACHE", "1")
+    plain = simulate_layered_batch(default_parameters(), patients, days, injuries, save)
+    assert np.asarray(plain.states).shape[0] == 2
+    assert np.array_equal(np.asarray(cached.states), np.asarray(plain.states))
+    assert np.array_equal(np.asarray(cached.steps), np.asarray(plain.steps))
