@@ -14,7 +14,7 @@ both.
 Usage: ``python benchmarks/bench_latency.py [--repeat N] [--src DIR]`` (the best
 of N runs for each warm time; the cold run is one run per command by its
 nature; ``--src``: another checkout's ``src`` to measure, e.g. main's, for a
-before/after table).
+before/after table; ``--quick``: without ``needlesim plan``, which takes minutes).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def _run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]
     return wall, cpu
 
 
-def main(repeat: int, src_dir: Path) -> None:
+def main(repeat: int, src_dir: Path, quick: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix="needlesim-latency-"))
     env = {k: v for k, v in os.environ.items() if k not in ("NEEDLESIM_NO_CACHE",)}
     src = str(src_dir.resolve())
@@ -66,6 +66,8 @@ def main(repeat: int, src_dir: Path) -> None:
         "needlesim simulate acne-scars": [*cli, "simulate", str(EXAMPLE), "--out", "out"],
         "needlesim plan (cheek, type 3)": [*cli, *PLAN],
     }
+    if quick:
+        del commands["needlesim plan (cheek, type 3)"]
     rows = []
     try:
         for i, (name, argv) in enumerate(commands.items()):
@@ -90,5 +92,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="warm runs per command (best)")
     parser.add_argument("--src", type=Path, default=ROOT / "src", help="the src folder to run")
+    parser.add_argument("--quick", action="store_true", help="skip the plan command (minutes)")
     known = parser.parse_known_args(sys.argv[1:])[0]
-    main(known.repeat, known.src)
+    main(known.repeat, known.src, known.quick)
