@@ -38,16 +38,17 @@ def test_cached_solve_gives_the_plain_observables_bit_for_bit(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = needlesim.load(EXAMPLE)
+    monkeypatch.setenv("NEEDLESIM_NO_CACHE", "1")
+    plain = _observables(config)  # first, so the export must not reuse its trace
+    monkeypatch.delenv("NEEDLESIM_NO_CACHE")
     exported = _observables(config)  # exports, stores, runs the exported program
     (stored,) = _files(cache)
     export_cache._LOADED.clear()
     from_disk = _observables(config)  # what a new process does: load, no tracing
-    stored.write_bytes(b"not an export")  # a damaged file: the plain export again, silently
+    stored.write_bytes(b"not an export")  # a damaged file: exported again, silently
     export_cache._LOADED.clear()
     after_garbage = _observables(config)
     assert _files(cache) == [stored] and export_cache._read(stored) is not None  # rewritten
-    monkeypatch.setenv("NEEDLESIM_NO_CACHE", "1")
-    plain = _observables(config)
     assert exported.keys() == plain.keys() and len(plain) > 10
     for name, values in plain.items():
         for cached in (exported, from_disk, after_garbage):

@@ -136,6 +136,9 @@ def _export(fun: Callable[..., Any], treedef: Any, leaves: Sequence[Any]) -> Any
         return fun(*jax.tree_util.tree_unflatten(treedef, xs))
 
     shapes = [jax.ShapeDtypeStruct(jax.numpy.shape(x), jax.numpy.result_type(x)) for x in leaves]
+    # diffrax's ``diffeqsolve`` is an ``eqx.filter_jit``: a plain trace earlier in this
+    # process (host callbacks) would be reused; clear JAX's caches so it is traced anew.
+    jax.clear_caches()
     with _errors_as_nan():
         return jax.export.export(jax.jit(flat))(*shapes)
 
