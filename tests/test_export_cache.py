@@ -65,9 +65,12 @@ def test_a_truncated_file_is_refused(cache: Path) -> None:
     assert export_cache._read(stored) is not None
     stored.write_bytes(stored.read_bytes()[:-100])
     assert export_cache._read(stored) is None
+    stale = cache / "double-000000000000-0123.bin"  # another version's file
+    stale.write_bytes(b"old")
     export_cache._LOADED.clear()
     again = export_cache.cached_call("double", lambda x: 2.0 * x, (jnp.arange(3.0),), None)
     assert np.array_equal(np.asarray(again), [0.0, 2.0, 4.0])
+    assert export_cache._read(stored) is not None and not stale.exists()
 
 
 def test_a_file_naming_other_classes_is_refused_not_run(tmp_path: Path) -> None:

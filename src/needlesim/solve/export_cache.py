@@ -12,7 +12,9 @@ The file name is a SHA-256 key of everything the lowered program depends on:
 needlesim's version and the hash of its source files, the versions of jax,
 jaxlib, diffrax, equinox and lineax, the backend, the function's name, the
 tree structure, shapes and dtypes of its arguments and the static solver
-options. A changed input shape is a different file (a miss: export again).
+options. A changed input shape is a different file (a miss: export again);
+the file name also carries a short hash of the versions and sources, and
+files of other versions are deleted when a new one is written.
 Each file carries the SHA-256 of its payload; a damaged, truncated or
 incompatible file, a read-only folder or any error while exporting or calling
 falls back silently to the plain ``jax.jit`` path. ``NEEDLESIM_NO_CACHE=1``
@@ -85,6 +87,19 @@ def _versions() -> tuple[str, ...]:
         except importlib.metadata.PackageNotFoundError:
             found.append(f"{name}=?")
     return tuple(found)
+
+
+def _release() -> str:
+    """12 hex digits naming the versions and sources (the file name's middle part)."""
+    return hashlib.sha256("\n".join(_versions()).encode()).hexdigest()[:12]
+
+
+def _prune(folder: Path, name: str) -> None:
+    """Delete ``name``'s files written by other versions or sources (they can never hit)."""
+    for old in folder.glob(f"{name}-*.bin"):
+        if old.name.count("-") == name.count("-") + 2 and old.name.split("-")[-2] != _release():
+            with contextlib.suppress(OSError):
+                old.unlink()
 
 
 def cache_key(name: str, leaves: Sequence[Any], treedef: Any, static: Any) -> str:
@@ -213,10 +228,11 @@ def cached_call(
         key = cache_key(name, leaves, treedef, static)
         call = _LOADED.get(key)
         if call is None:
-            path = folder / f"{name}-{key[:32]}.bin"
+            path = folder / f"{name}-{_release()}-{key[:32]}.bin"
             exported = _read(path)
             if exported is None:
                 exported = _export(fun, treedef, leaves)
+                _prune(folder, name)
                 _write(path, exported)
             call = jax.jit(exported.call)
             out = call(*leaves)
