@@ -43,6 +43,7 @@ import json
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ FORMAT = 1
 MAGIC = b"needlesim-export\n"
 _DIGEST = hashlib.sha256().digest_size
 _PACKAGES = ("jax", "jaxlib", "diffrax", "equinox", "lineax")
+_EXPORTING = threading.Lock()
+"""One export at a time: the equinox patch below must not interleave between threads."""
 _LOADED: dict[str, Callable[..., Any]] = {}
 """Key -> jitted call of the deserialized program (once per process)."""
 
@@ -153,8 +156,8 @@ def _export(fun: Callable[..., Any], treedef: Any, leaves: Sequence[Any]) -> Any
     shapes = [jax.ShapeDtypeStruct(jax.numpy.shape(x), jax.numpy.result_type(x)) for x in leaves]
     # diffrax's ``diffeqsolve`` is an ``eqx.filter_jit``: a plain trace earlier in this
     # process (host callbacks) would be reused; clear JAX's caches so it is traced anew.
-    jax.clear_caches()
-    with _errors_as_nan():
+    with _EXPORTING, _errors_as_nan():
+        jax.clear_caches()
         return jax.export.export(jax.jit(flat))(*shapes)
 
 
