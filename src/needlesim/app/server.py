@@ -13,6 +13,7 @@ before.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import os
@@ -36,24 +37,19 @@ PAGES = {
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def cache_dir() -> Path:
-    """Where JAX keeps compiled code between runs (``NEEDLESIM_CACHE_DIR`` or the user cache)."""
-    base = os.environ.get("NEEDLESIM_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    root = Path(base) if base else Path.home() / ".cache"
-    return root / "needlesim" / "jax" if not os.environ.get("NEEDLESIM_CACHE_DIR") else root
-
-
 def enable_compilation_cache() -> None:
-    """Switch on JAX's persistent compilation cache (a restart reuses compiled code)."""
-    import jax
+    """Create JAX's persistent compilation cache folder (a restart reuses compiled code).
 
-    path = cache_dir()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        jax.config.update("jax_compilation_cache_dir", str(path))
-        jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
-    except (OSError, AttributeError, ValueError):  # a read-only home: compile each time
-        pass
+    The folder and thresholds are set once, when :mod:`needlesim` is imported
+    (``$NEEDLESIM_CACHE_DIR/jax``, every compilation cached, ``NEEDLESIM_NO_CACHE=1``
+    switches it off); this only makes sure the folder can be written.
+    """
+    from ..io.paths import jax_cache_dir
+
+    path = jax_cache_dir()
+    if path is not None:
+        with contextlib.suppress(OSError):  # a read-only home: compile each time
+            path.mkdir(parents=True, exist_ok=True)
 
 
 def _page(path: str | None) -> Any:

@@ -39,11 +39,11 @@ skin, sessions and injuries); each shape is compiled once by ``jax.jit``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import diffrax as dfx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -67,10 +67,12 @@ from ..biology import (
     reaction_rates,
 )
 from ..geometry.exchange import exchange_rates
-from ._tridiagonal import LayerTridiagonal
+from . import export_cache
 from .errors import SolveError
-from .imex import LinearImplicitARK5
 from .packing import pack, unpack
+
+if TYPE_CHECKING:
+    import diffrax as dfx
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,8 @@ def _implicit_field(t: Any, yp: Array, args: Any) -> Array:
 
 
 def _adjoint(options: SolverOptions) -> dfx.AbstractAdjoint:
+    import diffrax as dfx  # imported on first solve: a cached export never needs it
+
     if options.adjoint == "checkpoint":
         return dfx.RecursiveCheckpointAdjoint()
     if options.adjoint == "forward":
@@ -192,6 +196,11 @@ def _adjoint(options: SolverOptions) -> dfx.AbstractAdjoint:
 
 
 def _terms_and_solver(options: SolverOptions) -> tuple[Any, Any]:
+    import diffrax as dfx
+
+    from ._tridiagonal import LayerTridiagonal
+    from .imex import LinearImplicitARK5
+
     if options.method == "kvaerno5":
         return dfx.ODETerm(_vector_field), dfx.Kvaerno5()
     if options.method == "ark5":
@@ -221,6 +230,8 @@ def _run_segments(
     state ``[5, N_SPECIES]``, the steps per segment and whether each segment
     succeeded (solver success and finite saves).
     """
+    import diffrax as dfx
+
     c = compartments(p, cov)
     y_rest = baseline_state(p, cov)
     args = (p, c, cov.thickness_um, linear_loss_rates(p, c))
@@ -384,6 +395,35 @@ _simulate_segments_many = jax.jit(
 )
 
 
+def _segments_one(
+    args: tuple[Any, ...], options: SolverOptions, use_cache: bool
+) -> tuple[Array, Array, Array, Array]:
+    """:func:`_simulate_segments` of one patient: from the export cache when allowed and
+    it works, else the plain jitted call (the same program)."""
+    if use_cache:
+        solve = functools.partial(_simulate_segments, options=options)
+        out = export_cache.cached_call("layered_segments", solve, args, options)
+        if out is not None:
+            return tuple(out)
+    return _simulate_segments_one(*args, options)
+
+
+def _segments_many(
+    args: tuple[Any, ...], options: SolverOptions, use_cache: bool
+) -> tuple[Array, Array, Array, Array]:
+    """:func:`_simulate_segments` vmapped over patients (sessions shared), as
+    :func:`_segments_one`."""
+    if use_cache:
+        solve = jax.vmap(
+            functools.partial(_simulate_segments, options=options),
+            in_axes=(0, 0, None, 0, None, None),
+        )
+        out = export_cache.cached_call("layered_segments_batch", solve, args, options)
+        if out is not None:
+            return tuple(out)
+    return _simulate_segments_many(*args, options)
+
+
 @jax.jit
 def _select_saves(ys: Array, rest: Array, segment: Array, column: Array) -> Array:
     """States ``[..., n_save, 5, N_SPECIES]`` from the per-segment saves ``ys``."""
@@ -499,12 +539,17 @@ def simulate_layered(
     injuries: SessionInjury,
     save_days: ArrayLike,
     options: SolverOptions = SolverOptions(),
+    *,
+    use_cache: bool = True,
 ) -> Trajectory:
     """Simulate one patient's course with the layered model.
 
     ``session_days[n]`` (sorted), ``injuries`` with a leading session axis ``n``
     (``injured_fraction[n, 5]``, the others ``[n]``), ``save_days[m]`` (any
     order). Returns a :class:`Trajectory` with ``states[m, 5, N_SPECIES]``.
+    ``use_cache``: load the traced solve from the on-disk export cache
+    (:mod:`needlesim.solve.export_cache`; same results, no tracing in a second
+    process); False: the plain ``jax.jit`` path.
     """
     days = np.asarray(session_days, dtype=np.float64)
     _check_sessions(days)
@@ -515,19 +560,16 @@ def simulate_layered(
         )
         return Trajectory(days=save, states=states, baseline=rest, steps=steps)
     saves = SegmentSaves.of(days, np.asarray(save_days, dtype=np.float64))
+    args = (
+        params,
+        patient,
+        jnp.asarray(days),
+        _as_injuries(injuries),
+        jnp.asarray(saves.ts),
+        jnp.asarray(saves.t_end),
+    )
     ys, rest, steps = _solve_checked(
-        lambda opts: _simulate_segments_one(
-            params,
-            patient,
-            jnp.asarray(days),
-            _as_injuries(injuries),
-            jnp.asarray(saves.ts),
-            jnp.asarray(saves.t_end),
-            opts,
-        ),
-        options,
-        days,
-        saves.t_end,
+        lambda opts: _segments_one(args, opts, use_cache), options, days, saves.t_end
     )
     states = _select_saves(ys, rest, jnp.asarray(saves.segment), jnp.asarray(saves.column))
     return Trajectory(days=save, states=states, baseline=rest, steps=steps)
@@ -540,13 +582,16 @@ def simulate_layered_batch(
     injuries: SessionInjury,
     save_days: ArrayLike,
     options: SolverOptions = SolverOptions(),
+    *,
+    use_cache: bool = True,
 ) -> Trajectory:
     """Simulate ``b`` patients at once (``jax.vmap``).
 
     ``params`` and ``patients`` carry a leading patient axis (a single parameter
     set is broadcast); ``session_days[b, n]`` or ``[n]`` (shared);
     ``injuries`` fields ``[b, n, ...]`` or ``[n, ...]`` (shared); ``save_days[m]``
-    shared. Returns ``states[b, m, 5, N_SPECIES]``.
+    shared. Returns ``states[b, m, 5, N_SPECIES]``. ``use_cache``: as
+    :func:`simulate_layered` (used for shared session days).
     """
     b = int(np.shape(patients.age_years)[0])
     days = np.asarray(session_days, dtype=np.float64)
@@ -570,19 +615,9 @@ def simulate_layered_batch(
         # shared sessions: each segment saves only its own days
         saves = SegmentSaves.of(days, np.asarray(save_days, dtype=np.float64))
         pb = params.broadcast((b,))
+        args = (pb, cov, jnp.asarray(days), inj_b, jnp.asarray(saves.ts), jnp.asarray(saves.t_end))
         ys, rest, steps = _solve_checked(
-            lambda opts: _simulate_segments_many(
-                pb,
-                cov,
-                jnp.asarray(days),
-                inj_b,
-                jnp.asarray(saves.ts),
-                jnp.asarray(saves.t_end),
-                opts,
-            ),
-            options,
-            days,
-            saves.t_end,
+            lambda opts: _segments_many(args, opts, use_cache), options, days, saves.t_end
         )
         states = _select_saves(ys, rest, jnp.asarray(saves.segment), jnp.asarray(saves.column))
         return Trajectory(days=save, states=states, baseline=rest, steps=steps)
