@@ -1,4 +1,7 @@
-"""Property tests: random invalid configurations always give a clean ConfigError."""
+"""Property tests: random invalid configurations always give a clean ConfigError.
+
+100 documents per test in the suite; ``NEEDLESIM_HYPOTHESIS_EXAMPLES=N`` draws ``N``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hypothesis_examples import examples
 from needlesim.config import ConfigError, RunConfig, Study, validate
 
 KEYS = [
@@ -69,19 +73,19 @@ def _check(model: type, doc: dict[str, Any]) -> None:
         assert exc.render()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(documents)
 def test_random_run_configs_never_crash(doc: dict[str, Any]) -> None:
     _check(RunConfig, doc)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(documents)
 def test_random_studies_never_crash(doc: dict[str, Any]) -> None:
     _check(Study, doc)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.fixed_dictionaries(
         {

@@ -9,7 +9,7 @@ from needlesim.biology import Covariates, SessionInjury, default_parameters, sta
 from needlesim.config import RunConfig, load
 from needlesim.device import simulate_device
 from needlesim.solve import simulate_layered
-from test_layered_support import END_DAY, N_SESSIONS, SAVE_DAYS
+from test_layered_support import END_DAY, N_SESSIONS, SAVE_DAYS, one_save_width
 
 
 def _course(needle_mm: float, examples) -> tuple[np.ndarray, np.ndarray]:
@@ -23,13 +23,14 @@ def _course(needle_mm: float, examples) -> tuple[np.ndarray, np.ndarray]:
     sessions = stack_sessions([injury] * 3 + [SessionInjury.none()] * (N_SESSIONS - 3))
     days = np.array([0.0, 30.0, 60.0] + [END_DAY] * (N_SESSIONS - 3))
     skin = skin_for(config.patient)
-    traj = simulate_layered(
-        default_parameters(),
-        Covariates.of(np.asarray(skin.thickness_um), config.patient.age_years, 3.0),
-        days,
-        sessions,
-        SAVE_DAYS,
-    )
+    with one_save_width():  # the compiled solver of the other layered tests
+        traj = simulate_layered(
+            default_parameters(),
+            Covariates.of(np.asarray(skin.thickness_um), config.patient.age_years, 3.0),
+            days,
+            sessions,
+            SAVE_DAYS,
+        )
     i = int(np.argmin(np.abs(np.asarray(traj.days) - 240.0)))
     col = list(traj.species).index("collagen_I")
     gain = np.asarray(traj.states)[i, :, col] / np.maximum(np.asarray(traj.baseline)[:, col], 1e-30)

@@ -22,7 +22,14 @@ from needlesim.solve import (
     simulate_layered_batch,
 )
 from needlesim.solve._tridiagonal import thomas
-from test_layered_support import ROLLER_05MM, ROLLER_15MM, THICKNESS_UM, injuries, padded_days
+from test_layered_support import (
+    ROLLER_05MM,
+    ROLLER_15MM,
+    THICKNESS_UM,
+    injuries,
+    one_save_width,
+    padded_days,
+)
 
 SHORT_SAVE = np.arange(0.0, 60.01, 0.25)
 
@@ -43,13 +50,14 @@ def test_batch_equals_single_patient_runs() -> None:
         SHORT_SAVE,
     )
     for i in range(3):
-        one = simulate_layered(
-            default_parameters().replace(fibroblast_max_proliferation_rate=rates[i]),
-            Covariates.of(thickness[i], ages[i], fitz[i]),
-            days,
-            inj,
-            SHORT_SAVE,
-        )
+        with one_save_width():  # the single-patient solver the other layered tests compiled
+            one = simulate_layered(
+                default_parameters().replace(fibroblast_max_proliferation_rate=rates[i]),
+                Covariates.of(thickness[i], ages[i], fitz[i]),
+                days,
+                inj,
+                SHORT_SAVE,
+            )
         np.testing.assert_allclose(batch.states[i], one.states, rtol=1e-9, atol=1e-12)
 
 
@@ -90,7 +98,8 @@ def test_imex_agrees_with_fully_implicit_kvaerno5() -> None:
         SHORT_SAVE,
         SolverOptions(method="kvaerno5", rtol=1e-8, atol=1e-11),
     )
-    imex = simulate_layered(params, patient, days, inj, SHORT_SAVE)
+    with one_save_width():
+        imex = simulate_layered(params, patient, days, inj, SHORT_SAVE)
     scale = np.maximum(np.abs(np.asarray(ref.states)).max(axis=0), 1e-3)
     err = np.abs(np.asarray(imex.states) - np.asarray(ref.states)) / scale
     assert err.max() < 1e-3
@@ -102,7 +111,8 @@ def test_sessions_are_hit_exactly_and_saves_in_any_order() -> None:
     days = padded_days([0.0, 7.3])
     inj = injuries([ROLLER_15MM, ROLLER_15MM])
     save = np.array([7.3, 0.0, 7.2999, 30.0])
-    traj = simulate_layered(params, patient, days, inj, save)
+    with one_save_width():
+        traj = simulate_layered(params, patient, days, inj, save)
     d = list(traj.species).index("damage")
     # the second session's damage jump appears at exactly 7.3, not before
     assert traj.states[0, 2, d] > 10 * traj.states[2, 2, d]

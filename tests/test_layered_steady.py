@@ -16,6 +16,7 @@ from test_layered_support import (
     THICKNESS_UM,
     course,
     injuries,
+    one_save_width,
     padded_days,
 )
 
@@ -35,8 +36,11 @@ def test_zero_depth_treatment_changes_nothing() -> None:
     params = default_parameters()
     patient = Covariates.of(THICKNESS_UM, 40.0, 4.0)
     days = padded_days([0.0, 30.0, 60.0])
-    treated = simulate_layered(params, patient, days, injuries([NONE] * 3), SAVE_DAYS)
-    untreated = simulate_layered(params, patient, days, SessionInjury.none(N_SESSIONS), SAVE_DAYS)
+    with one_save_width():  # the compiled solver of the other layered tests
+        treated = simulate_layered(params, patient, days, injuries([NONE] * 3), SAVE_DAYS)
+        untreated = simulate_layered(
+            params, patient, days, SessionInjury.none(N_SESSIONS), SAVE_DAYS
+        )
     # the jump of an all-zero injury is the identity, bit for bit
     np.testing.assert_array_equal(np.asarray(treated.states), np.asarray(untreated.states))
     rest = np.asarray(treated.baseline)
@@ -100,13 +104,14 @@ def random_injury(draw: st.DrawFn) -> dict[str, object]:
 def test_no_state_goes_negative_under_random_injuries(
     first: dict[str, object], second: dict[str, object], gap: float, age: float, fitzpatrick: int
 ) -> None:
-    traj = simulate_layered(
-        default_parameters(),
-        Covariates.of(THICKNESS_UM, age, float(fitzpatrick)),
-        padded_days([0.0, gap]),
-        injuries([first, second]),
-        SAVE_DAYS,
-    )
+    with one_save_width():  # any gap: one compiled solver, not one per save-width
+        traj = simulate_layered(
+            default_parameters(),
+            Covariates.of(THICKNESS_UM, age, float(fitzpatrick)),
+            padded_days([0.0, gap]),
+            injuries([first, second]),
+            SAVE_DAYS,
+        )
     states = np.asarray(traj.states)
     assert np.all(np.isfinite(states))
     # a state decaying to 0 may undershoot by the local error the controller accepts,

@@ -5,17 +5,23 @@ Injuries are the device model's summary for the roller of
 28-year-old woman) at 0.5 and 1.5 mm, fixed here so that these tests exercise
 the healing model alone (``test_layered_device.py`` runs the device itself).
 Every course is padded to :data:`N_SESSIONS` sessions with zero injuries at the
-end day, and saved on :data:`SAVE_DAYS`, so that the solver compiles once.
+end day, and saved on :data:`SAVE_DAYS`, so that the solver compiles once: each
+segment's save days are padded to one width (:data:`SAVE_WIDTH`, the solver pads
+with the segment's end, which changes no saved state), so courses with different
+session days share the compiled solver instead of compiling once per schedule.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 import jax.numpy as jnp
 import numpy as np
 
 import needlesim  # noqa: F401
+import needlesim.solve.layered as layered_solver
 from needlesim.biology import Covariates, SessionInjury, default_parameters
 from needlesim.solve import Trajectory, simulate_layered
 
@@ -24,6 +30,8 @@ PD, RD = 2, 3
 N_SESSIONS = 6
 END_DAY = 400.0
 SAVE_DAYS = np.concatenate([np.arange(0.0, 30.0, 1.0 / 24.0), np.arange(30.0, END_DAY + 0.5, 0.5)])
+SAVE_WIDTH = SAVE_DAYS.size
+"""Per-segment save width of every course: a segment holds at most all of SAVE_DAYS."""
 
 ROLLER_15MM = {
     "injured_fraction": [0.0332, 0.0281, 0.0178, 0.00263, 0.0],
@@ -60,6 +68,17 @@ def padded_days(days: list[float]) -> np.ndarray:
     return np.asarray(list(days) + [END_DAY] * (N_SESSIONS - len(days)), dtype=np.float64)
 
 
+@contextmanager
+def one_save_width(width: int = SAVE_WIDTH) -> Iterator[None]:
+    """Round every segment's save width up to ``width`` (one compiled shape for all)."""
+    quantum = layered_solver.SEGMENT_SAVE_QUANTUM
+    layered_solver.SEGMENT_SAVE_QUANTUM = width
+    try:
+        yield
+    finally:
+        layered_solver.SEGMENT_SAVE_QUANTUM = quantum
+
+
 @cache
 def course(
     days: tuple[float, ...],
@@ -71,13 +90,14 @@ def course(
     """A course of sessions on ``days`` at the given needle length (mm)."""
     injury = {"1.5": ROLLER_15MM, "0.5": ROLLER_05MM, "0": NONE}[depth]
     params = default_parameters().replace(**dict(overrides))
-    return simulate_layered(
-        params,
-        Covariates.of(THICKNESS_UM, age, fitzpatrick),
-        padded_days(list(days)),
-        injuries([injury] * len(days)),
-        SAVE_DAYS,
-    )
+    with one_save_width():
+        return simulate_layered(
+            params,
+            Covariates.of(THICKNESS_UM, age, fitzpatrick),
+            padded_days(list(days)),
+            injuries([injury] * len(days)),
+            SAVE_DAYS,
+        )
 
 
 def at(traj: Trajectory, day: float) -> int:

@@ -34,8 +34,9 @@ AGREEMENT_TOLERANCE = 0.10
 """Issue 4's criterion for patch layer means against ``layered``. Basis: the two levels
 share kinetics and injured volumes, but ``layered`` mixes each layer instantly while the
 patch keeps the injury in the channels, where the saturating rate laws respond less than
-linearly to the locally large damage, and 50 um voxels move layer boundaries by up to
-half a voxel; 10 % bounds both for collagen I, III and the epidermal thickness."""
+linearly to the locally large damage, and the voxels (50 um in docs/patch.md, 100 um in
+these tests) move layer boundaries by up to half a voxel; 10 % bounds both for collagen I,
+III and the epidermal thickness."""
 
 
 def _patient() -> tuple[Any, Any, Covariates]:
@@ -114,13 +115,26 @@ def test_without_sessions_the_patch_stays_at_rest() -> None:
     np.testing.assert_allclose(result.y_final, setup.y0, rtol=1e-9, atol=1e-12)
 
 
+SMALL_SPACING_UM = 100.0
+"""Voxels of the CLI tests: 100 um (10 x 10 x 11 voxels) instead of the example's 50 um,
+to keep them fast (test_patch_agreement compares the standard course on the same grid)."""
+
+
+def _simulate_small(folder: Path, config: Path | None = None) -> Any:
+    """``needlesim simulate examples/patch-small.yaml --json`` (or ``config``) into ``folder``."""
+    examples = Path(__file__).resolve().parents[1] / "examples"
+    path = config or examples / "patch-small.yaml"
+    return CliRunner().invoke(app, ["simulate", str(path), "--json", "--out", str(folder)])
+
+
 @pytest.fixture(scope="module")
 def patch_small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    examples = Path(__file__).resolve().parents[1] / "examples"
+    import needlesim.course.patch as patch_course
+
     folder = tmp_path_factory.mktemp("patch-small")
-    result = CliRunner().invoke(
-        app, ["simulate", str(examples / "patch-small.yaml"), "--json", "--out", str(folder)]
-    )
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(patch_course, "DEFAULT_SPACING_UM", SMALL_SPACING_UM)
+        result = _simulate_small(folder)
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)
     data["_folder"] = str(folder)
@@ -150,31 +164,23 @@ class Crash(Exception):
 
 
 def test_cli_patch_run_resumes_from_its_checkpoint(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, patch_small: dict[str, Any]
 ) -> None:
     """``needlesim simulate`` (fidelity: patch) killed mid-run and started again into
     the same folder continues from its checkpoint and writes what an uninterrupted
-    run writes, bit for bit. (A short course on 100 um voxels, to keep it fast.)"""
+    run (the ``patch_small`` fixture, 100 um voxels) writes, bit for bit."""
     import xarray as xr
-    import yaml
 
     import needlesim.course.patch as patch_course
     import needlesim.patch.run as run_module
     from needlesim.patch import Checkpoint
 
-    example = Path(__file__).resolve().parents[1] / "examples" / "patch-small.yaml"
-    raw = yaml.safe_load(example.read_text())
-    raw["simulation"].update(duration_days=34, output_days=[0, 1, 30, 34])
-    config = tmp_path / "short.yaml"
-    config.write_text(yaml.safe_dump(raw))
-    monkeypatch.setattr(patch_course, "DEFAULT_SPACING_UM", 100.0)
+    monkeypatch.setattr(patch_course, "DEFAULT_SPACING_UM", SMALL_SPACING_UM)
+    end_day = 60.0  # examples/patch-small.yaml
 
-    def simulate(folder: Path) -> Any:
-        return CliRunner().invoke(app, ["simulate", str(config), "--json", "--out", str(folder)])
-
-    reference = simulate(tmp_path / "uninterrupted")
-    assert reference.exit_code == 0, reference.output
-    expected = json.loads(reference.stdout)
+    simulate = _simulate_small
+    expected = patch_small
+    uninterrupted = Path(patch_small["_folder"])
 
     folder = tmp_path / "interrupted"
     checkpoint = folder / patch_course.CHECKPOINT_NAME
@@ -194,7 +200,7 @@ def test_cli_patch_run_resumes_from_its_checkpoint(
     assert crashed.exit_code != 0
     assert checkpoint.is_file() and not (folder / "summary.json").exists()
     saved_day = Checkpoint.load(checkpoint).t
-    assert 0.0 < saved_day < 34.0
+    assert 0.0 < saved_day < end_day
 
     resumed = simulate(folder)
     assert resumed.exit_code == 0, resumed.output
@@ -205,7 +211,7 @@ def test_cli_patch_run_resumes_from_its_checkpoint(
         assert data["solver"][key] == expected["solver"][key]
     assert data["layered_agreement"] == expected["layered_agreement"]
     ours = xr.open_zarr(folder / "patch.zarr")
-    theirs = xr.open_zarr(tmp_path / "uninterrupted" / "patch.zarr")
+    theirs = xr.open_zarr(uninterrupted / "patch.zarr")
     assert set(ours.data_vars) == set(theirs.data_vars)
     for name in theirs.data_vars:
         assert np.array_equal(ours[name].values, theirs[name].values, equal_nan=True), name
