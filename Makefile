@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE ?= examples/acne-scars.yaml
 OUT    ?= results
+# pytest workers (pytest-xdist); each test file runs whole in one worker (--dist loadfile)
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint typecheck pytest bench clean
 
@@ -33,7 +35,7 @@ typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
 pytest: $(VENV)/.test-installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 
