@@ -187,3 +187,29 @@ def test_study_json_names_adjuncts_it_does_not_model(sharma_arms) -> None:
     assert alone["not_modelled_adjuncts"] == []
     assert prp["not_modelled_adjuncts"] == ["photoprotection"]
     assert prp["predictions"][0]["statistic"] == "mean"
+
+
+def test_rounded_readings_add_their_noise_to_fractions_and_spread() -> None:
+    """A grade's fraction past a half-grade threshold counts the rounded readings: patients
+    whose expected change is exactly -1 are at most -0.5 with probability Phi(0.5 / r), not 1;
+    the SD and the patients' range include the reading noise."""
+    from scipy.stats import norm
+
+    from needlesim.outcomes import reading_sd
+    from needlesim.studies.statistics import summarise
+
+    r = reading_sd(Observable.scar_grade_change)
+    assert 0.4 < r < 0.7  # sqrt(2 (0.25^2 + 1/12))
+    values = np.full(50, -1.0)
+    frac = summarise(values, Observable.scar_grade_change, Statistic.fraction_at_most, -0.5, 50, r)
+    assert frac.value == pytest.approx(norm.cdf(0.5 / r))
+    assert (
+        summarise(values, Observable.scar_grade_change, Statistic.fraction_at_most, -0.5).value
+        == 1.0
+    )
+    sd = summarise(values, Observable.scar_grade_change, Statistic.sd, None, 50, r)
+    assert sd.value == pytest.approx(r)
+    mean = summarise(values, Observable.scar_grade_change, Statistic.mean, None, 50, r)
+    assert mean.value == pytest.approx(-1.0)
+    assert mean.p2_5 < -1.0 - r and mean.p97_5 > -1.0 + r
+    assert reading_sd(Observable.pih_incidence) == 0.0

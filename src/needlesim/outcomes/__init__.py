@@ -4,7 +4,7 @@ One implementation for NumPy and JAX (:func:`observe`) on one :class:`Trajectory
 used by ``simulate``, studies, cohorts and calibration alike.
 """
 
-from .observables import change_pct, compute_observables, observe
+from .observables import change_pct, compute_observables, observe, reading_sd
 from .parameters import ObservationParams, OutcomeParameters, calibratable, outcome_data
 from .trajectory import Trajectory
 
@@ -17,4 +17,5 @@ __all__ = [
     "compute_observables",
     "observe",
     "outcome_data",
+    "reading_sd",
 ]

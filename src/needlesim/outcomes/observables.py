@@ -246,6 +246,37 @@ def _rounded_grade(latent: Arr, sd: Arr, top: int, bottom: int) -> Arr:
     return out
 
 
+ROUNDING_VARIANCE = 1.0 / 12.0
+"""Variance of the error of rounding a continuous severity to a whole grade (Sheppard)."""
+
+
+def reading_sd(observable: str, params: OutcomeParameters | None = None) -> float:
+    r"""SD of one patient's reported change about the expected reading :func:`observe` gives.
+
+    A graded change (Goodman-Baron grade, Lemperle grade) is the difference of two
+    rounded readings of a latent severity, each with rater noise :math:`\sigma_r`; the
+    two rounding errors add a variance ``f (1 - f)`` for a latent change of fractional part
+    ``f``, 1/6 on average over patients whose changes spread over a grade (Sheppard's
+    1/12 per reading):
+
+        sigma_change = sqrt(2 (sigma_r^2 + 1/12)).
+
+    ``observe`` reports each patient's expected reading (smooth, so the calibration
+    can differentiate it); a study's fraction of patients past a threshold, its SD
+    of the change and the patients' range are those of the readings, so they add
+    this noise (:mod:`needlesim.studies.statistics`). Readings that are not
+    rounded grades give 0.
+    """
+    p = params or OutcomeParameters.from_data()
+    rater = {
+        str(Observable.scar_grade_change): p.goodman_baron_rater_sd,
+        str(Observable.wrinkle_grade_change): p.lemperle_rater_sd,
+    }.get(str(observable))
+    if rater is None:
+        return 0.0
+    return float(np.sqrt(2.0 * (rater**2 + ROUNDING_VARIANCE)))
+
+
 def _lesion_burden(fill: Arr, p: ObservationParams) -> Arr:
     """Visible, depth-weighted lesion burden after a fill ``fill`` (moderate-lesion depths),
     over a lognormal lesion population of median ``f_sev``:

@@ -51,6 +51,7 @@ from typing import Any
 import jax
 
 from ..io.paths import cache_enabled, user_cache_dir
+from ..io.provenance import source_hash
 
 FORMAT = 1
 """Bumped when the file layout or the key changes."""
@@ -66,17 +67,6 @@ _LOADED: dict[str, Callable[..., Any]] = {}
 def export_dir() -> Path | None:
     """``<user cache>/export``, or None when ``NEEDLESIM_NO_CACHE`` is set."""
     return user_cache_dir() / "export" if cache_enabled() else None
-
-
-@functools.cache
-def source_hash() -> str:
-    """SHA-256 over the path and bytes of every ``.py`` file of the needlesim package."""
-    root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 @functools.cache

@@ -33,6 +33,7 @@ import pandas as pd
 
 from ..config import Measurement, Observable, Statistic, Study
 from ..config.defaults import with_study_defaults
+from ..outcomes import reading_sd
 from ..outcomes.adjuncts import apply_adjuncts, not_modelled
 from .evaluate import evaluate_batch
 from .population import patient_table
@@ -143,7 +144,9 @@ def run_study(
         nearest = found_days[np.argmin(np.abs(found_days - day))]
         values = outcomes.loc[found_days == nearest, m.observable.value].to_numpy()
         values, applied = apply_adjuncts(values, m.observable, study.protocol.adjuncts)
-        summary = summarise(values, m.observable, m.statistic, m.threshold, m.n)
+        summary = summarise(
+            values, m.observable, m.statistic, m.threshold, m.n, reading_sd(m.observable)
+        )
         predictions.append(
             Prediction(
                 m.observable.value,

@@ -23,6 +23,13 @@ Statistics and their sampling intervals:
 * ``sd``: :math:`s` (``ddof = 1``); a normal sample of ``n`` has
   :math:`(n-1) S^2/\sigma^2 \sim \chi^2_{n-1}`, so the interval is
   :math:`s\,\sqrt{\chi^2_{n-1}(q)/(n-1)}` for ``q = 0.025, 0.975``.
+
+Rounded readings (grades): ``x_i`` is each patient's expected reading; a rater's
+reading adds noise of SD ``r`` (:func:`needlesim.outcomes.reading_sd`). With
+``reading_sd = r > 0`` the fractions are :math:`\frac1N\sum_i \Phi((t - x_i)/r)`, the
+SD is :math:`\sqrt{s^2 + r^2}`, and the patients' range and the interval of the
+mean are those of the readings ``x_i + r z_k`` (``z_k`` the normal quantiles at
+``(k + 1/2)/K``, ``K = 20``).
 """
 
 from __future__ import annotations
@@ -69,14 +76,31 @@ def sd_interval(sd: float, n: int) -> tuple[float, float]:
     return (float(sd * np.sqrt(lo / dof)), float(sd * np.sqrt(hi / dof)))
 
 
-def fraction(values: ArrayLike, statistic: Statistic, threshold: float) -> float:
-    """Share of patients with ``values <= threshold`` (at_most) or ``>= threshold`` (at_least)."""
+READING_NODES = stats.norm.ppf((np.arange(20) + 0.5) / 20)
+"""Normal quantiles at ``(k + 1/2) / 20``: a patient's readings about its expected one."""
+
+
+def fraction(
+    values: ArrayLike, statistic: Statistic, threshold: float, reading_sd: float = 0.0
+) -> float:
+    """Share of patients with ``values <= threshold`` (at_most) or ``>= threshold`` (at_least);
+    with ``reading_sd`` the expected share of readings ``N(x_i, reading_sd)`` past it."""
     x = np.asarray(values, dtype=np.float64)
-    if statistic == Statistic.fraction_at_most:
-        return float(np.mean(x <= threshold))
-    if statistic == Statistic.fraction_at_least:
-        return float(np.mean(x >= threshold))
-    raise ValueError(f"{statistic.value!r} is not a fraction statistic")
+    if statistic not in (Statistic.fraction_at_most, Statistic.fraction_at_least):
+        raise ValueError(f"{statistic.value!r} is not a fraction statistic")
+    below = statistic == Statistic.fraction_at_most
+    if reading_sd > 0.0:
+        z = (threshold - x) / reading_sd
+        return float(np.mean(stats.norm.cdf(z if below else -z)))
+    return float(np.mean(x <= threshold if below else x >= threshold))
+
+
+def readings(values: ArrayLike, reading_sd: float) -> np.ndarray:
+    """Each patient's expected reading spread into 20 equally likely readings (flattened)."""
+    x = np.asarray(values, dtype=np.float64)
+    if reading_sd <= 0.0:
+        return x
+    return (x[:, None] + reading_sd * READING_NODES[None, :]).ravel()
 
 
 def summarise(
@@ -85,10 +109,12 @@ def summarise(
     statistic: Statistic = Statistic.mean,
     threshold: float | None = None,
     n: int | None = None,
+    reading_sd: float = 0.0,
 ) -> Summary:
     """The predicted ``statistic`` of ``observable`` over the patients' ``values``.
 
-    ``n`` is the number of patients the study measured (default: ``len(values)``).
+    ``n`` is the number of patients the study measured (default: ``len(values)``);
+    ``reading_sd`` the noise of a rounded reading (module docstring).
     """
     x = np.asarray(values, dtype=np.float64)
     n = x.size if n is None else int(n)
@@ -97,15 +123,17 @@ def summarise(
         if observable == Observable.pih_incidence:
             lo, hi = wilson_interval(mean, n)
             return Summary(mean, lo, hi, lo, hi)
-        p_lo, p_hi = (float(v) for v in np.percentile(x, [2.5, 97.5]))
-        half = Z95 * float(np.std(x, ddof=1)) / np.sqrt(n) if x.size > 1 else 0.0
+        read = readings(x, reading_sd)
+        p_lo, p_hi = (float(v) for v in np.percentile(read, [2.5, 97.5]))
+        spread = float(np.hypot(np.std(x, ddof=1), reading_sd)) if x.size > 1 else reading_sd
+        half = Z95 * spread / np.sqrt(n)
         return Summary(mean, p_lo, p_hi, mean - half, mean + half)
     if statistic == Statistic.sd:
-        sd = float(np.std(x, ddof=1)) if x.size > 1 else 0.0
+        sd = float(np.hypot(np.std(x, ddof=1), reading_sd)) if x.size > 1 else reading_sd
         lo, hi = sd_interval(sd, n)
         return Summary(sd, lo, hi, lo, hi)
     if threshold is None:
         raise ValueError(f"statistic {statistic.value!r} needs a threshold")
-    p = fraction(x, statistic, threshold)
+    p = fraction(x, statistic, threshold, reading_sd)
     lo, hi = wilson_interval(p, n)
     return Summary(p, lo, hi, lo, hi)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from ...io.provenance import source_hash
 from .data import Datum
 from .emulator import Emulator, design, fit_emulator
 from .simulate import EMULATOR_PATIENTS, ModelOutputs, run_design
@@ -37,8 +38,10 @@ class DesignRuns:
 
 
 def design_key(data: list[Datum], spec: Spec, n_design: int, n_patients: int, seed: int) -> str:
-    """What the design runs depend on (not the measured values)."""
+    """What the design runs depend on (not the measured values): the model's code and
+    tables, the free parameters' priors, the studies and the design's size."""
     what = {
+        "model": source_hash((".py", ".yaml")),
         "free": [(f.name, f.prior.lo, f.prior.hi) for f in spec.free],
         "data": [(d.study.name, d.observable, d.day, d.statistic, d.threshold) for d in data],
         "studies": sorted({d.study.model_dump_json() for d in data}),

@@ -5,14 +5,19 @@ patients, :func:`needlesim.studies.patient_table`) with
 :func:`needlesim.studies.evaluate_batch`, the evaluator of ``study run``: the
 kinetic free parameters replace the prior registry values (each patient's
 individual factor multiplies them, as in any cohort), the observation ones
-those of ``outcomes.yaml``. Per datum the outputs are
+those of ``outcomes.yaml``. The adjuncts a study added (``protocol.adjuncts``) act on
+the per-patient values as in ``study run``
+(:func:`needlesim.outcomes.adjuncts.apply_adjuncts`). Per datum the outputs are
 
 * ``center``: the cohort mean; for an incidence ``logit(mean)``; for a
   ``fraction_at_most`` / ``fraction_at_least`` the probit of the smoothed
   fraction ``mean_b Phi(+-(t - x_b) / h)``, ``h = 1.06 s n^(-1/5)`` (Silverman's
   bandwidth: the empirical fraction of a fixed cohort is a step function of
-  theta, the smoothed one is not);
-* ``log_spread``: ``ln`` of the cohort's between-patient SD (floored at 1e-6).
+  theta, the smoothed one is not); for a rounded grade the kernel is the reading's
+  own noise instead, ``h = r`` (:func:`needlesim.outcomes.reading_sd`), the
+  fraction of readings a study counts (:mod:`needlesim.studies.statistics`);
+* ``log_spread``: ``ln`` of the cohort's between-patient SD of the readings,
+  ``sqrt(s^2 + r^2)`` (floored at 1e-6).
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ from rich.progress import Progress
 from scipy.special import logit, ndtr, ndtri
 
 from ...biology import Parameters, default_parameters
-from ...config import Study
-from ...outcomes import OutcomeParameters
+from ...config import Observable, Study
+from ...outcomes import OutcomeParameters, reading_sd
+from ...outcomes.adjuncts import apply_adjuncts
 from ...studies import evaluate_batch, patient_table
 from .data import INCIDENCES, Datum
 from .spec import Spec
@@ -48,7 +54,9 @@ def center_of(datum: Datum, values: FloatArray) -> float:
     if datum.statistic.startswith("fraction_"):
         assert datum.threshold is not None
         s = float(np.std(values))
-        h = max(1.06 * s * values.size ** (-0.2), 1e-3 * max(abs(datum.threshold), 1.0))
+        h = reading_sd(datum.observable) or max(
+            1.06 * s * values.size ** (-0.2), 1e-3 * max(abs(datum.threshold), 1.0)
+        )
         z = (datum.threshold - values) / h
         frac = float(np.mean(ndtr(z if datum.statistic == "fraction_at_most" else -z)))
         return float(ndtri(np.clip(frac, CLIP, 1 - CLIP)))
@@ -118,8 +126,12 @@ class ModelOutputs:
             for i in run.rows:
                 d = self.data[i]
                 values = table.loc[np.isclose(table["day"], d.day), d.observable].to_numpy(float)
+                values, _ = apply_adjuncts(
+                    values, Observable(d.observable), run.study.protocol.adjuncts
+                )
                 out[i] = center_of(d, values)
-                out[k + i] = float(np.log(max(float(np.std(values)), 1e-6)))
+                spread = np.hypot(np.std(values), reading_sd(d.observable))
+                out[k + i] = float(np.log(max(float(spread), 1e-6)))
         return out
 
 
