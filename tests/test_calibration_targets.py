@@ -9,41 +9,49 @@ import pytest
 
 from needlesim.biology import default_parameters, registry
 from needlesim.biology.parameters import fitted_set
-from needlesim.calibration import evaluate_targets, load_targets
-from needlesim.calibration.targets import packaged_tolerances
 from needlesim.outcomes import OutcomeParameters
 from needlesim.outcomes.parameters import fitted_sources
 
 STUDIES = Path(__file__).resolve().parents[1] / "studies" / "calibration"
 
-KNOWN_GAPS: dict[str, str] = {}
-"""Targets the model cannot meet; strict xfails: they fail loudly once they are met."""
+RECHECKED = ["aust-2008-epidermis", "majid-2009-scar-grade", "fabbrocini-2014-pih-type-6"]
+"""Studies whose recorded ``after`` is recomputed (one per instrument kind: histometry,
+a rounded grade with its fractions, an incidence); the full set takes minutes."""
 
 
-@pytest.fixture(scope="module")
-def evaluated() -> dict[str, tuple[float, object]]:
-    targets = load_targets(STUDIES)
-    values = evaluate_targets(targets)
-    return {t.study.name: (float(v), t) for t, v in zip(targets, values, strict=True)}
+def test_packaged_fit_matches_its_own_record() -> None:
+    """fitted.yaml records the real model at the posterior median (``after``) on each study's
+    fixed calibration cohort; the packaged parameters reproduce it (to the rounding of the
+    recorded values)."""
+    from needlesim.calibration.bayes.data import load_data
+    from needlesim.calibration.bayes.scales import natural
+    from needlesim.calibration.bayes.simulate import ModelOutputs
+    from needlesim.calibration.bayes.spec import load_spec
+
+    spec = load_spec()
+    every = load_data(STUDIES, spec)
+    rows = [i for i, d in enumerate(every) if d.study.name in RECHECKED]
+    data = [every[i] for i in rows]
+    fitted = fitted_set()
+    theta = np.array([fitted["parameters"][f.name]["value"] for f in spec.free])
+    out = ModelOutputs(data, spec)(theta)
+    k = len(data)
+    assert len(data) >= 5 and len(fitted["targets"]) == len(every)
+    for i, d in enumerate(data):
+        entry = fitted["targets"][rows[i]]  # recorded in the order of the data
+        assert (entry["study"], entry["observable"]) == (d.study.name, d.observable)
+        value = float(natural(d, out[i], out[k + i]))
+        assert value == pytest.approx(entry["after"], rel=2e-3, abs=1e-4), d
 
 
-def _cases() -> list[object]:
-    names = sorted(packaged_tolerances()["targets"])  # the point fit's targets
-    marks = {n: pytest.mark.xfail(strict=True, reason=r) for n, r in KNOWN_GAPS.items()}
-    return [pytest.param(n, marks=marks[n]) if n in marks else n for n in names]
-
-
-@pytest.mark.parametrize("study", _cases())
-def test_calibration_target_within_tolerance(study: str, evaluated) -> None:
-    value, target = evaluated[study]
-    assert target.within(value), (study, value, target.measured, target.tolerance)
-
-
-def test_packaged_fit_matches_its_own_record(evaluated) -> None:
-    """fitted.yaml records the predictions it was fitted to; the packaged model reproduces them."""
-    recorded = {t["study"]: t["after"] for t in fitted_set()["targets"]}
-    for name, (value, _) in evaluated.items():
-        assert value == pytest.approx(recorded[name], rel=1e-4, abs=1e-6)
+def test_packaged_fit_predicts_its_calibration_studies() -> None:
+    """In-sample: the packaged posterior's predictive interval of the study mean holds at
+    least 80 % of the measured values of the 29 studies, and no free parameter is at a bound."""
+    fitted = fitted_set()
+    targets = fitted["targets"]
+    inside = [t["mean_p2_5"] <= t["measured"] <= t["mean_p97_5"] for t in targets]
+    assert len(targets) >= 40 and np.mean(inside) >= 0.8, np.mean(inside)
+    assert not any(e["at_bound"] for e in fitted["parameters"].values())
 
 
 def test_fitted_values_replace_the_priors_with_provenance() -> None:
