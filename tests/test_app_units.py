@@ -141,3 +141,29 @@ def test_healthz_is_503_until_warm_up_is_done() -> None:
         assert client.get("/healthz").status_code == 200
     finally:
         READY.ready.clear()
+
+
+def test_validation_page_reads_the_cross_validation_the_cli_writes(tmp_path) -> None:
+    """`needlesim validate --cross-validate` writes results/validation/cross_validation.json;
+    the Validation page lists its measurements (and says so when there is none)."""
+    import json
+
+    from needlesim.app import services
+
+    assert services.cross_validation(tmp_path) is None
+    folder = tmp_path / "results" / "validation"
+    folder.mkdir(parents=True)
+    row = {
+        "study": "s",
+        "observable": "scar_grade_change",
+        "day": 84.0,
+        "measured": -1.0,
+        "mean": -0.9,
+        "mean_p2_5": -1.5,
+        "mean_p97_5": -0.3,
+        "within_tolerance": True,
+    }
+    (folder / "cross_validation.json").write_text(
+        json.dumps({"measurements": [row], "fraction_within_tolerance": 1.0})
+    )
+    assert services.cross_validation(tmp_path) == [row]

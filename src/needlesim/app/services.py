@@ -182,7 +182,8 @@ def primary_outcome(indication: str) -> str:
 
 @cache
 def calibration_report() -> dict[str, Any]:
-    """The packaged calibration (``fitted.yaml``): targets before and after the fit."""
+    """The packaged calibration (``fitted.yaml``): its targets with the posterior predictive
+    interval of each study mean."""
     from ..data import load_table
 
     data: dict[str, Any] = load_table("fitted.yaml")
@@ -190,14 +191,18 @@ def calibration_report() -> dict[str, Any]:
 
 
 def cross_validation(root: Path | None = None) -> list[dict[str, Any]] | None:
-    """The latest leave-one-study-out table, where one was written (``results/``); else None."""
+    """The measurements of the latest leave-one-study-out run, where ``needlesim validate
+    --cross-validate`` wrote one (``results/validation/``); else None."""
     import json
 
     base = root or Path.cwd()
-    for path in (base / "results" / "cross_validation.json", base / "cross_validation.json"):
+    for path in (
+        base / "results" / "validation" / "cross_validation.json",
+        base / "results" / "cross_validation.json",
+    ):
         if path.is_file():
             data = json.loads(path.read_text(encoding="utf-8"))
-            rows = data.get("rows", data) if isinstance(data, dict) else data
+            rows = data.get("measurements") if isinstance(data, dict) else None
             return rows if isinstance(rows, list) else None
     return None
 

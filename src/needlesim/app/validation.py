@@ -1,5 +1,6 @@
-"""Validation: what the model currently has. The calibration targets before and after the
-fit, and the leave-one-study-out cross-validation where it has been run."""
+"""Validation: what the model currently has. The packaged calibration's targets against the
+posterior predictive interval of the study mean, and the leave-one-study-out
+cross-validation where it has been run."""
 
 from __future__ import annotations
 
@@ -13,93 +14,124 @@ from . import services
 from .common import GRAPH_CONFIG, fmt, style_figure
 
 
+def _position(t: dict[str, Any]) -> float:
+    """Where the measured value lies in the 95 % interval of the predicted study mean
+    (0: its lower end, 1: its upper end; outside [0, 1]: a miss)."""
+    lo, hi = float(t["mean_p2_5"]), float(t["mean_p97_5"])
+    return float((t["measured"] - lo) / (hi - lo)) if hi > lo else 0.5
+
+
 def _calibration_figure(targets: list[dict[str, Any]]) -> go.Figure:
     fig = go.Figure()
-    names = [f"{t['study']}: {label(t['observable']).label}" for t in targets]
-
-    def rel(t: dict[str, Any], key: str) -> float:
-        """Distance from the measurement in units of its tolerance."""
-        tol = t["tolerance_above"] if t[key] >= t["measured"] else t["tolerance_below"]
-        return float((t[key] - t["measured"]) / tol) if tol else 0.0
-
+    names = [f"{t['study']}: {_outcome(t)[0]}" for t in targets]
     fig.add_vrect(
-        x0=-1,
+        x0=0,
         x1=1,
         fillcolor="rgba(39,174,96,0.15)",
         line_width=0,
-        annotation_text="within tolerance",
+        annotation_text="inside the 95 % interval of the predicted study mean",
         annotation_position="top left",
     )
     fig.add_trace(
         go.Scatter(
-            x=[rel(t, "before") for t in targets],
+            x=[_position(t) for t in targets],
             y=names,
             mode="markers",
-            name="before calibration",
-            marker={"color": "#7f8c8d", "size": 9},
+            name="measured",
+            marker={"color": "#1f5f8b", "size": 10},
         )
     )
-    fig.add_trace(
-        go.Scatter(
-            x=[rel(t, "after") for t in targets],
-            y=names,
-            mode="markers",
-            name="after calibration",
-            marker={"color": "#1f5f8b", "size": 11},
+    fig.update_xaxes(title="measured value's place in the interval (0 = lower end, 1 = upper end)")
+    return style_figure(fig, "Calibration targets (in-sample)", 140 + 26 * len(targets))
+
+
+def _outcome(t: dict[str, Any]) -> tuple[str, str]:
+    """Readable name and unit of what a target reports (a share of patients for fractions)."""
+    name = label(t["observable"])
+    if str(t.get("statistic", "mean")).startswith("fraction"):
+        return f"{name.label}: share of patients", "share of patients"
+    return name.label, name.unit
+
+
+def _interval(t: dict[str, Any], lo: str = "mean_p2_5", hi: str = "mean_p97_5") -> str:
+    return f"{fmt(t[lo])} to {fmt(t[hi])}"
+
+
+def _cross_validation_part() -> Any:
+    cv = services.cross_validation()
+    if not cv:
+        return html.P(
+            "No cross-validation has been run here yet: `needlesim validate studies/calibration "
+            "--cross-validate` refits without each study and predicts it (docs/validation.md "
+            "has the latest result).",
+            className="muted",
         )
+    head = ["Study", "Outcome", "Day", "Measured", "Predicted mean", "95 % interval", "Within"]
+    rows = [
+        html.Tr(
+            [
+                html.Td(r["study"]),
+                html.Td(_outcome(r)[0]),
+                html.Td(f"{r['day']:g}", className="num"),
+                html.Td(fmt(r["measured"]), className="num"),
+                html.Td(fmt(r["mean"]), className="num"),
+                html.Td(_interval(r), className="num"),
+                html.Td("yes" if r["within_tolerance"] else "no"),
+            ]
+        )
+        for r in cv
+    ]
+    within = sum(bool(r["within_tolerance"]) for r in cv)
+    return html.Div(
+        [
+            html.P(f"{within} of {len(cv)} held-out measurements within tolerance."),
+            html.Table(
+                [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
+                className="data",
+                id="cross-validation-table",
+            ),
+        ]
     )
-    fig.update_xaxes(title="(predicted − measured) / tolerance", zeroline=True)
-    return style_figure(fig, "Calibration targets", 140 + 38 * len(targets))
 
 
 def layout() -> html.Div:
     data = services.calibration_report()
     targets = data.get("targets", [])
-    head = ["Study", "Outcome", "Unit", "Day", "Measured", "Tolerance", "Before", "After", "Within"]
+    head = [
+        "Study",
+        "Outcome",
+        "Unit",
+        "Day",
+        "Measured",
+        "Predicted mean",
+        "95 % interval",
+        "Within",
+    ]
     rows = [
         html.Tr(
             [
                 html.Td(t["study"]),
-                html.Td(label(t["observable"]).label),
-                html.Td(label(t["observable"]).unit),
+                html.Td(_outcome(t)[0]),
+                html.Td(_outcome(t)[1]),
                 html.Td(f"{t['day']:g}", className="num"),
                 html.Td(fmt(t["measured"]), className="num"),
-                html.Td(
-                    f"−{fmt(t['tolerance_below'])} / +{fmt(t['tolerance_above'])}", className="num"
-                ),
-                html.Td(fmt(t["before"]), className="num"),
-                html.Td(fmt(t["after"]), className="num"),
-                html.Td("yes" if t["within_after"] else "no"),
+                html.Td(fmt(t["mean"]), className="num"),
+                html.Td(_interval(t), className="num"),
+                html.Td("yes" if t["within_tolerance"] else "no"),
             ]
         )
         for t in targets
     ]
-    within = sum(bool(t["within_after"]) for t in targets)
-    opt = data.get("optimizer", {})
-    cv = services.cross_validation()
-    if cv:
-        cv_part: Any = html.Table(
-            [
-                html.Thead(html.Tr([html.Th(k) for k in cv[0]])),
-                html.Tbody([html.Tr([html.Td(str(v)) for v in r.values()]) for r in cv]),
-            ],
-            className="data",
-        )
-    else:
-        cv_part = html.P(
-            "No cross-validation has been run here yet: `needlesim validate --cross-validate "
-            "studies/calibration` refits without each study and predicts it.",
-            className="muted",
-        )
+    within = sum(bool(t["within_tolerance"]) for t in targets)
     return html.Div(
         [
             html.H1("Validation"),
             html.P(
                 f"The packaged calibration ({data.get('date', 'undated')}, needlesim "
-                f"{data.get('needlesim_version', '?')}): {within} of {len(targets)} targets "
-                f"within tolerance after the fit (cost {opt.get('cost_before', '?')} → "
-                f"{opt.get('cost_after', '?')}). Fitted to the studies in "
-                f"{data.get('studies', '?')}; these are fitted values, not held-out predictions.",
+                f"{data.get('needlesim_version', '?')}; Bayesian, docs/calibration.md): "
+                f"{within} of {len(targets)} measurements within tolerance of the posterior "
+                f"predictive study mean. Fitted to the studies in {data.get('studies', '?')}: "
+                "these are in-sample; the held-out figure is the cross-validation below.",
                 className="lead",
             ),
             dcc.Graph(figure=_calibration_figure(targets), config=GRAPH_CONFIG)
@@ -111,7 +143,7 @@ def layout() -> html.Div:
                 id="validation-table",
             ),
             html.H2("Cross-validation (leave one study out)"),
-            cv_part,
+            _cross_validation_part(),
         ]
     )
 
