@@ -6,8 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 EXAMPLE ?= examples/acne-scars.yaml
 OUT    ?= results
-# pytest workers (pytest-xdist); each test file runs whole in one worker (--dist loadfile)
+# pytest workers (pytest-xdist); each test file runs whole in one worker (--dist loadfile).
+# The browser tests run after, in a process of their own: in a worker that had run other
+# files first, their app's pages never finished loading (cause not found yet).
 PYTEST_WORKERS ?= 2
+BROWSER_TESTS := tests/test_app_browser.py
 
 .PHONY: run test lint typecheck pytest bench clean
 
@@ -35,7 +38,8 @@ typecheck: $(VENV)/.test-installed
 	$(BIN)/mypy
 
 pytest: $(VENV)/.test-installed
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile --ignore=$(BROWSER_TESTS)
+	$(BIN)/python -m pytest $(BROWSER_TESTS)
 
 test: lint typecheck pytest
 
