@@ -57,6 +57,35 @@ def _interval(t: dict[str, Any], lo: str = "mean_p2_5", hi: str = "mean_p97_5") 
     return f"{fmt(t[lo])} to {fmt(t[hi])}"
 
 
+def _measurement_table(
+    items: list[dict[str, Any]], table_id: str, with_unit: bool = False
+) -> html.Table:
+    """One row per measurement: measured against the predicted study mean and its interval
+    (the calibration's in-sample targets and the cross-validation's held-out ones alike)."""
+    head = ["Study", "Outcome", *(["Unit"] if with_unit else []), "Day", "Measured"]
+    head += ["Predicted mean", "95 % interval", "Within"]
+    rows = [
+        html.Tr(
+            [
+                html.Td(t["study"]),
+                html.Td(_outcome(t)[0]),
+                *([html.Td(_outcome(t)[1])] if with_unit else []),
+                html.Td(f"{t['day']:g}", className="num"),
+                html.Td(fmt(t["measured"]), className="num"),
+                html.Td(fmt(t["mean"]), className="num"),
+                html.Td(_interval(t), className="num"),
+                html.Td("yes" if t["within_tolerance"] else "no"),
+            ]
+        )
+        for t in items
+    ]
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
+        className="data",
+        id=table_id,
+    )
+
+
 def _cross_validation_part() -> Any:
     cv = services.cross_validation()
     if not cv:
@@ -66,30 +95,11 @@ def _cross_validation_part() -> Any:
             "has the latest result).",
             className="muted",
         )
-    head = ["Study", "Outcome", "Day", "Measured", "Predicted mean", "95 % interval", "Within"]
-    rows = [
-        html.Tr(
-            [
-                html.Td(r["study"]),
-                html.Td(_outcome(r)[0]),
-                html.Td(f"{r['day']:g}", className="num"),
-                html.Td(fmt(r["measured"]), className="num"),
-                html.Td(fmt(r["mean"]), className="num"),
-                html.Td(_interval(r), className="num"),
-                html.Td("yes" if r["within_tolerance"] else "no"),
-            ]
-        )
-        for r in cv
-    ]
     within = sum(bool(r["within_tolerance"]) for r in cv)
     return html.Div(
         [
             html.P(f"{within} of {len(cv)} held-out measurements within tolerance."),
-            html.Table(
-                [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
-                className="data",
-                id="cross-validation-table",
-            ),
+            _measurement_table(cv, "cross-validation-table"),
         ]
     )
 
@@ -97,31 +107,6 @@ def _cross_validation_part() -> Any:
 def layout() -> html.Div:
     data = services.calibration_report()
     targets = data.get("targets", [])
-    head = [
-        "Study",
-        "Outcome",
-        "Unit",
-        "Day",
-        "Measured",
-        "Predicted mean",
-        "95 % interval",
-        "Within",
-    ]
-    rows = [
-        html.Tr(
-            [
-                html.Td(t["study"]),
-                html.Td(_outcome(t)[0]),
-                html.Td(_outcome(t)[1]),
-                html.Td(f"{t['day']:g}", className="num"),
-                html.Td(fmt(t["measured"]), className="num"),
-                html.Td(fmt(t["mean"]), className="num"),
-                html.Td(_interval(t), className="num"),
-                html.Td("yes" if t["within_tolerance"] else "no"),
-            ]
-        )
-        for t in targets
-    ]
     within = sum(bool(t["within_tolerance"]) for t in targets)
     return html.Div(
         [
@@ -137,11 +122,7 @@ def layout() -> html.Div:
             dcc.Graph(figure=_calibration_figure(targets), config=GRAPH_CONFIG)
             if targets
             else None,
-            html.Table(
-                [html.Thead(html.Tr([html.Th(h) for h in head])), html.Tbody(rows)],
-                className="data",
-                id="validation-table",
-            ),
+            _measurement_table(targets, "validation-table", with_unit=True),
             html.H2("Cross-validation (leave one study out)"),
             _cross_validation_part(),
         ]
