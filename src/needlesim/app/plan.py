@@ -112,32 +112,8 @@ def _patient(values: list[Any]) -> Patient:
     return result
 
 
-def _bands(patient: Patient, course: dict[str, Any], n: int, observable: str) -> dict[str, Any]:
-    """Per output day: the virtual patients' 95 % range and the 95 % interval of the mean."""
-    table = services.course_bands(patient, course["protocol"], n, evaluator=SETTINGS["evaluator"])
-    rows = []
-    for day, values in table.groupby("day")[observable]:
-        v = values.to_numpy(dtype=float)
-        v = v[np.isfinite(v)]
-        if v.size == 0:
-            continue
-        half = 1.96 * float(v.std(ddof=1) / np.sqrt(v.size)) if v.size > 1 else 0.0
-        lo, hi = np.quantile(v, [0.025, 0.975])
-        rows.append(
-            [
-                float(day),
-                float(v.mean()),
-                float(lo),
-                float(hi),
-                float(v.mean()) - half,
-                float(v.mean()) + half,
-            ]
-        )
-    return {"observable": observable, "rows": rows}
-
-
 def compute(patient: Patient, history: list[str], override: bool, job: Job | None = None) -> Any:
-    """The plan and the bands of its courses (cached by the inputs)."""
+    """The plan, with the band of each course (cached by the inputs)."""
     key = ("plan", patient.model_dump_json(), tuple(history), override, str(SETTINGS["evaluator"]))
     found = CACHE.get(key)
     if found is not None:
@@ -146,13 +122,7 @@ def compute(patient: Patient, history: list[str], override: bool, job: Job | Non
         patient, history=history, override_depth=override, evaluator=SETTINGS["evaluator"]
     )
     if job:
-        job.report(0.8)
-    courses = ([data["recommended"]] if data["recommended"] else []) + data["alternatives"]
-    for k, course in enumerate(courses):
-        n = int(data.get("virtual_patients") or 32)
-        course["bands"] = _bands(patient, course, n, data["objective"]["observable"])
-        if job:
-            job.report(0.8 + 0.2 * (k + 1) / len(courses))
+        job.report(1.0)
     CACHE.put(key, data)
     return data
 
@@ -239,7 +209,7 @@ def _course_title(protocol: dict[str, Any]) -> str:
 
 
 def _band_figure(course: dict[str, Any]) -> go.Figure:
-    bands = course.get("bands") or {"rows": [], "observable": ""}
+    bands = course.get("band") or {"rows": [], "observable": ""}
     rows = np.asarray(bands["rows"], dtype=float).reshape(-1, 6)
     lab = label(bands["observable"])
     fig = go.Figure()
@@ -436,7 +406,7 @@ def render(data: dict[str, Any]) -> html.Div:
 
 
 def plan_json(data: dict[str, Any]) -> str:
-    """The plan as JSON (what ``needlesim plan --json`` prints, plus the bands)."""
+    """The plan as JSON (what ``needlesim plan --json`` prints)."""
     return json.dumps(data)
 
 

@@ -118,7 +118,8 @@ def create_app() -> Dash:
 
 
 def warm_up() -> None:
-    """Compile the model on the courses the pages start with, then mark the app ready."""
+    """Compile the model on the courses the pages start with and on a plan's search (its
+    screen and its shortlist have fixed shapes), then mark the app ready."""
     start = time.perf_counter()
     try:
         enable_compilation_cache()
@@ -146,15 +147,7 @@ def warm_up() -> None:
         if SETTINGS.get("evaluator") is None and not os.environ.get("NEEDLESIM_APP_QUICK_START"):
             from ..config import Patient
 
-            plan.services.course_bands(
-                Patient(),
-                {
-                    "device": {"type": "roller", "needle_length_mm": 1.0},
-                    "sessions": 3,
-                    "interval_days": 28,
-                },
-                32,
-            )
+            plan.services.plan(Patient(fitzpatrick=3, region="cheek"))
         READY.warmup_s = time.perf_counter() - start
         READY.ready.set()
     except Exception as exc:  # reported by /healthz

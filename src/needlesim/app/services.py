@@ -3,7 +3,7 @@
 Every page calls these functions and nothing else in the package. They are
 named after the public API of ``needlesim`` (``load``, ``simulate``,
 ``run_study``, ``plan``) and call it; the few helpers the API has no function
-for yet (puncture map, bands of a course, species names, screening ids) read
+for yet (puncture map, species names, screening ids) read
 the library directly. Keep this module thin.
 """
 
@@ -123,36 +123,6 @@ def plan(
         )
     data: dict[str, Any] = result.to_json()
     return data
-
-
-def course_bands(
-    patient: Patient, protocol: dict[str, Any], n: int, seed: int = 0, evaluator: Any = None
-) -> pd.DataFrame:
-    """Every observable over time for ``n`` virtual copies of ``patient`` on one course.
-
-    ``protocol``: a plan's course (``device``, ``needle_length_mm``, ``sessions``,
-    ``interval_days``) or a protocol mapping. One row per virtual patient and
-    output day (the planner's virtual cohort; used for the improvement band of a plan).
-    """
-    if isinstance(protocol.get("device"), str):
-        protocol = {
-            "device": {
-                "type": protocol["device"],
-                "needle_length_mm": protocol["needle_length_mm"],
-            },
-            "sessions": protocol["sessions"],
-            "interval_days": protocol["interval_days"],
-        }
-    from ..config import Protocol
-    from ..planning.search import virtual_patients
-    from ..scale.evaluator import normalise_outcomes, resolve_evaluator
-
-    patients = virtual_patients(patient, n, seed)
-    fn = resolve_evaluator(evaluator)
-    with _MODEL_LOCK:
-        raw = fn(patients, Protocol.model_validate(protocol), None)
-    out: pd.DataFrame = normalise_outcomes(raw, patients)
-    return out
 
 
 def history_ids() -> list[tuple[str, str]]:

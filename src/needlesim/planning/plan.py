@@ -9,21 +9,19 @@ from typing import Any
 from .. import __version__
 from ..config import Patient
 from ..scale.evaluator import BatchEvaluator, evaluator_name, is_test_double, resolve_evaluator
-from ..scale.executor import INLINE, map_ordered
 from .aftercare import aftercare
 from .downtime import downtime_source
 from .regions import DepthLimit, depth_limit
 from .screening import Screening, screen
 from .search import (
+    BAND_COLUMNS,
     N_VIRTUAL,
     Limits,
     Prediction,
-    Predictor,
     SearchGrid,
     Selection,
     limits_for,
-    select,
-    virtual_patients,
+    search,
 )
 from .targets import INDICATION_TARGETS, Target
 
@@ -81,6 +79,11 @@ class TreatmentPlan:
                 "observable": self.target.observable.value,
                 "better": self.target.better,
                 "mean": p.predicted.get(self.target.observable.value, {}).get("mean"),
+            },
+            "band": {
+                "observable": self.target.observable.value,
+                "columns": list(BAND_COLUMNS),
+                "rows": [list(row) for row in p.band],
             },
             "pih_risk": p.pih_risk,
             "downtime_days": round(p.downtime_days, 2),
@@ -201,15 +204,13 @@ def plan_treatment(
     n_virtual: int = N_VIRTUAL,
     seed: int = 0,
     grid: SearchGrid | None = None,
-    scheduler: Any = INLINE,
-    workers: int | None = None,
 ) -> TreatmentPlan:
     """Screen ``patient`` with ``history`` (safety.yaml ids) and, unless refused, plan a course.
 
     ``override_depth`` allows needles beyond the region's limit (flagged in the
     plan). ``max_pih_risk``, ``max_downtime_days`` and ``tolerance`` replace the
-    defaults of :func:`~needlesim.planning.search.limits_for`. The candidates are
-    evaluated on ``scheduler`` (in this process by default).
+    defaults of :func:`~needlesim.planning.search.limits_for`. The search:
+    :func:`~needlesim.planning.search.search`.
     """
     screening = screen(history, patient.fitzpatrick)
     target = INDICATION_TARGETS[patient.indication]
@@ -242,9 +243,9 @@ def plan_treatment(
     candidates = (grid or SearchGrid()).candidates(
         None if override_depth else depth.max_needle_length_mm
     )
-    predictor = Predictor(virtual_patients(patient, n_virtual, seed), fn, target, depth)
-    predictions = map_ordered(predictor, candidates, scheduler=scheduler, workers=workers)
-    selection = select(predictions, limits)
+    selection = search(
+        fn, patient, candidates, target, depth, limits, n_virtual=n_virtual, seed=seed
+    )
     rationale = _rationale(patient, target, depth, override_depth, limits, selection, n_virtual)
     return TreatmentPlan(
         **common,

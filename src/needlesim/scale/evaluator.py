@@ -19,12 +19,17 @@ passed instead, or named on the command line as ``--evaluator module:attribute``
 An evaluator whose numbers do not come from the healing model (a test double)
 says so itself with the attribute ``is_model_result = False``; outputs then carry
 ``test_double: true`` and the command line warns. Nothing is recognised by name.
+
+Many courses at once (:func:`evaluate_protocols`, the planner's search): an
+evaluator may also offer ``evaluator.courses(patients, protocols, overrides, *,
+individual=True) -> [outcomes, ...]``, the outcomes under each protocol, solved
+together (the healing model does); any other evaluator is called once per protocol.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeAlias
 
 import numpy as np
@@ -152,15 +157,36 @@ def normalise_outcomes(outcomes: pd.DataFrame, patients: pd.DataFrame) -> pd.Dat
             f"evaluator output covers {len(got & asked)} of {len(asked)} patients "
             f"and {len(got - asked)} patients not asked for"
         )
-    frame = pd.DataFrame(
-        {
-            "patient_id": outcomes["patient_id"].to_numpy(dtype=np.int64),
-            "day": outcomes["day"].to_numpy(dtype=np.float64),
-        }
-    )
+    ids = outcomes["patient_id"].to_numpy(dtype=np.int64)
+    days = outcomes["day"].to_numpy(dtype=np.float64)
+    order = np.lexsort((days, ids))  # by patient, then day (stable)
+    absent = np.full(len(outcomes), np.nan)
+    columns = {"patient_id": ids[order], "day": days[order]}
     for name in OBSERVABLES:
-        if name in outcomes.columns:
-            frame[name] = outcomes[name].to_numpy(dtype=np.float64)
-        else:
-            frame[name] = np.nan
-    return frame.sort_values(["patient_id", "day"], kind="stable").reset_index(drop=True)
+        values = outcomes[name].to_numpy(dtype=np.float64) if name in outcomes else absent
+        columns[name] = values[order]
+    return pd.DataFrame(columns)
+
+
+def evaluate_protocols(
+    evaluator: BatchEvaluator,
+    patients: pd.DataFrame,
+    protocols: Sequence[Protocol],
+    *,
+    typical: bool = False,
+) -> list[pd.DataFrame]:
+    """The outcomes of ``patients`` under each of ``protocols``, normalised
+    (:func:`normalise_outcomes`).
+
+    Through the evaluator's ``courses`` method where it has one (one batched solve
+    of every course), else one call per protocol. ``typical``: each patient as the
+    typical patient of their profile, without individual variability
+    (``courses(..., individual=False)``); an evaluator without ``courses`` gets the
+    patients as they are.
+    """
+    many = getattr(evaluator, "courses", None)
+    if many is not None:
+        raw = many(patients, list(protocols), None, individual=not typical)
+    else:
+        raw = [evaluator(patients, protocol, None) for protocol in protocols]
+    return [normalise_outcomes(r, patients) for r in raw]

@@ -30,6 +30,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from ..io.cpus import available_cpus
+
 if TYPE_CHECKING:
     from distributed import Client
 
@@ -48,14 +50,6 @@ _SINGLE_THREAD_ENV = {
     "PJRT_NPROC": "1",
     "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false",
 }
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 def worker_env() -> dict[str, str]:

@@ -130,14 +130,16 @@ STEPS_PER_DTMAX = 2
 """Step budget per ``dtmax`` of segment length (room for a rejected step each)."""
 
 
-def step_budget(options: SolverOptions, session_days: np.ndarray, t_end: float) -> int:
+def step_budget(options: SolverOptions, session_days: np.ndarray, t_end: float | np.ndarray) -> int:
     """``max_steps`` for a course: at least ``STEPS_PER_DTMAX`` steps per ``dtmax`` of the
     longest segment, rounded up to a power of two (few recompiles); never below
-    ``options.max_steps`` (so ordinary courses keep their compiled solve)."""
+    ``options.max_steps`` (so ordinary courses keep their compiled solve). ``t_end``: one
+    end, or one per row of ``session_days[b, n]``."""
     if options.dtmax is None:
         return options.max_steps
-    start = np.minimum(np.asarray(session_days, dtype=np.float64), t_end)
-    stop = np.concatenate([start[..., 1:], np.full((*start.shape[:-1], 1), t_end)], axis=-1)
+    end = np.asarray(t_end, dtype=np.float64)[..., None]
+    start = np.minimum(np.asarray(session_days, dtype=np.float64), end)
+    stop = np.concatenate([start[..., 1:], np.broadcast_to(end, (*start.shape[:-1], 1))], axis=-1)
     longest = float(np.max(stop - start, initial=0.0))
     needed = int(np.ceil(STEPS_PER_DTMAX * longest / options.dtmax))
     if needed <= options.max_steps:
@@ -368,6 +370,41 @@ class SegmentSaves:
         )
         return cls(ts=ts, segment=segment, column=column, t_end=t_end)
 
+    @staticmethod
+    def rows(session_days: np.ndarray, save_days: np.ndarray) -> RowSaves:
+        """Per-row sessions ``[b, n]`` and save days ``[b, m]``: each row's
+        :meth:`of`, padded to common widths (see :class:`RowSaves`)."""
+        sessions = np.asarray(session_days, dtype=np.float64)
+        save = np.asarray(save_days, dtype=np.float64)
+        distinct: dict[bytes, SegmentSaves] = {}
+        per_row = []
+        for s_row, d_row in zip(sessions, save, strict=True):
+            key = s_row.tobytes() + d_row.tobytes()
+            if key not in distinct:
+                distinct[key] = SegmentSaves.of(s_row, d_row)
+            per_row.append(distinct[key])
+        width = max(r.ts.shape[1] for r in per_row)
+        ts = np.stack([np.pad(r.ts, ((0, 0), (0, width - r.ts.shape[1])), mode="edge")
+                       for r in per_row])  # fmt: skip
+        return RowSaves(
+            ts=ts,
+            segment=np.stack([r.segment for r in per_row]),
+            column=np.stack([r.column for r in per_row]),
+            t_end=np.array([r.t_end for r in per_row]),
+        )
+
+
+@dataclass(frozen=True)
+class RowSaves:
+    """:class:`SegmentSaves` of rows with their own sessions and save days (a batch of
+    different courses): ``ts[b, segment, column]`` (each row's segments padded by repeating
+    their end), ``segment[b, m]``, ``column[b, m]``, ``t_end[b]``."""
+
+    ts: np.ndarray
+    segment: np.ndarray
+    column: np.ndarray
+    t_end: np.ndarray
+
 
 def _simulate_segments(
     p: Parameters,
@@ -422,6 +459,23 @@ def _segments_many(
         if out is not None:
             return tuple(out)
     return _simulate_segments_many(*args, options)
+
+
+def _segments_rows(
+    args: tuple[Any, ...], options: SolverOptions, use_cache: bool
+) -> tuple[Array, Array, Array, Array]:
+    """:func:`_simulate_segments` vmapped over rows that each have their own sessions and
+    saves (a batch of different courses), as :func:`_segments_one`."""
+    solve = jax.vmap(functools.partial(_simulate_segments, options=options))
+    if use_cache:
+        out = export_cache.cached_call("layered_segments_rows", solve, args, options)
+        if out is not None:
+            return tuple(out)
+    return _simulate_segments_rows(*args, options)
+
+
+_simulate_segments_rows = jax.jit(jax.vmap(_simulate_segments, in_axes=(0,) * 6 + (None,)),
+                                  static_argnames=("options",))  # fmt: skip
 
 
 @jax.jit
@@ -493,7 +547,7 @@ def _solve_checked(
     call: Callable[[SolverOptions], tuple[Array, ...]],
     options: SolverOptions,
     session_days: np.ndarray,
-    t_end: float,
+    t_end: float | np.ndarray,
 ) -> tuple[Array, ...]:
     """Run ``call`` (its last output: ``ok[..., segment]``) with a step budget for the
     course; retry with :func:`fallback_options` if any patient failed; merge per patient.
@@ -590,8 +644,9 @@ def simulate_layered_batch(
     ``params`` and ``patients`` carry a leading patient axis (a single parameter
     set is broadcast); ``session_days[b, n]`` or ``[n]`` (shared);
     ``injuries`` fields ``[b, n, ...]`` or ``[n, ...]`` (shared); ``save_days[m]``
-    shared. Returns ``states[b, m, 5, N_SPECIES]``. ``use_cache``: as
-    :func:`simulate_layered` (used for shared session days).
+    shared, or ``[b, m]`` (each row its own course: then the trajectory's ``days`` are
+    ``[b, m]`` too). Returns ``states[b, m, 5, N_SPECIES]``. ``use_cache``: as
+    :func:`simulate_layered` (used for shared session days and for per-row saves).
     """
     b = int(np.shape(patients.age_years)[0])
     days = np.asarray(session_days, dtype=np.float64)
@@ -611,6 +666,21 @@ def simulate_layered_batch(
         jnp.broadcast_to(jnp.asarray(patients.fitzpatrick, jnp.float64), (b,)),
     )
     save = jnp.asarray(save_days, dtype=jnp.float64)
+    if save.ndim == 2:
+        # every row its own course: each segment saves only its own days, per row
+        rows = SegmentSaves.rows(np.broadcast_to(days, (b, days.shape[-1])), np.asarray(save))
+        pb = params.broadcast((b,))
+        args = (pb, cov, days_b, inj_b, jnp.asarray(rows.ts), jnp.asarray(rows.t_end))
+        ys, rest, steps = _solve_checked(
+            lambda opts: _segments_rows(args, opts, use_cache),
+            options,
+            np.broadcast_to(days, (b, days.shape[-1])),
+            rows.t_end,
+        )
+        states = jax.vmap(_select_saves)(
+            ys, rest, jnp.asarray(rows.segment), jnp.asarray(rows.column)
+        )
+        return Trajectory(days=save, states=states, baseline=rest, steps=steps)
     if days.ndim == 1 and not isinstance(save_days, jax.core.Tracer):
         # shared sessions: each segment saves only its own days
         saves = SegmentSaves.of(days, np.asarray(save_days, dtype=np.float64))

@@ -3,7 +3,13 @@
 ``evaluate_batch`` is the model's :data:`needlesim.scale.evaluator.BatchEvaluator`.
 """
 
-from .evaluate import default_days, evaluate_batch, individual_factors, variability
+from .evaluate import (
+    default_days,
+    evaluate_batch,
+    evaluate_courses,
+    individual_factors,
+    variability,
+)
 from .population import model_seeds, patient_table, sample_patients
 from .runner import Prediction, StudyResult, run_study
 from .statistics import Summary, summarise, wilson_interval
@@ -16,6 +22,7 @@ __all__ = [
     "ValidationRow",
     "default_days",
     "evaluate_batch",
+    "evaluate_courses",
     "individual_factors",
     "model_seeds",
     "patient_table",

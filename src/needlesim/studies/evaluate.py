@@ -12,6 +12,8 @@ puncture sampling); individual kinetic variability as lognormal factors
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -27,6 +29,7 @@ from ..config import Observable, Protocol, Sex
 from ..course import needs_dense_grid, save_days
 from ..data import load_table
 from ..device import expected_injury
+from ..io.cpus import available_cpus
 from ..outcomes import OutcomeParameters, Trajectory, compute_observables
 from ..solve import simulate_layered_batch
 
@@ -38,6 +41,11 @@ CHUNK_PATIENTS = 104
 """About the largest number of patients solved in one vectorised call (:func:`chunk_plan`)."""
 SMALL_BATCH = 32
 """Chunks up to this size are padded to a power of two (few shapes, few recompiles)."""
+SAVE_QUANTUM = 64
+"""Save lists of a batch of different courses are padded to a multiple of this."""
+SESSION_QUANTUM = 8
+"""Sessions of a batch of different courses are padded (inertly) to a multiple of this, so
+that batches of 1 to 8 sessions share one compiled solve."""
 
 
 @cache
@@ -107,15 +115,20 @@ def individual_factors(seeds: Sequence[int], spread: Mapping[str, float]) -> dic
 
 
 def _skins(patients: pd.DataFrame) -> list[SkinProfile]:
-    """Each patient's skin, from region, sex and age."""
-    return [
-        skin_profile(r.region, Sex.female if r.female else Sex.male, r.age_years)
-        for r in patients.itertuples(index=False)
-    ]
+    """Each patient's skin, from region, sex and age (patients alike share one object)."""
+    made: dict[tuple[Any, ...], SkinProfile] = {}
+    out = []
+    for r in patients.itertuples(index=False):
+        key = (r.region, bool(r.female), float(r.age_years))
+        if key not in made:
+            made[key] = skin_profile(r.region, Sex.female if r.female else Sex.male, r.age_years)
+        out.append(made[key])
+    return out
 
 
 def _injuries(skins: list[SkinProfile], protocol: Protocol) -> tuple[FloatArray, SessionInjury]:
-    """Session days and per-patient injuries ``[patients, sessions, ...]``."""
+    """Session days and per-patient injuries ``[patients, sessions, ...]`` (one computation
+    per distinct skin and device)."""
     schedule = protocol.schedule()
     if not schedule:
         n = len(skins)
@@ -130,19 +143,20 @@ def _injuries(skins: list[SkinProfile], protocol: Protocol) -> tuple[FloatArray,
             devices.append(s.device)
             match = len(devices) - 1
         which.append(match)
+    per_skin: dict[int, tuple[list[Any], ...]] = {}
     per_patient = []
     for skin in skins:
-        distinct = [expected_injury(device, skin) for device in devices]
-        doses = [distinct[i] for i in which]
-        per_patient.append(
-            (
+        if id(skin) not in per_skin:
+            distinct = [expected_injury(device, skin) for device in devices]
+            doses = [distinct[i] for i in which]
+            per_skin[id(skin)] = (
                 [d.injured_fraction for d in doses],
                 [d.bleeding_fraction for d in doses],
                 [d.channel_density_per_mm2 * 100.0 for d in doses],
                 [d.surface_diameter_um for d in doses],
                 [d.penetration_depth_um for d in doses],
             )
-        )
+        per_patient.append(per_skin[id(skin)])
     arrays = [np.asarray([p[k] for p in per_patient], dtype=np.float64) for k in range(5)]
     return np.array([s.day for s in schedule], dtype=float), SessionInjury(*arrays)
 
@@ -156,6 +170,80 @@ def _check_observables(observables: Collection[str] | None) -> list[str] | None:
     if unknown:
         raise ValueError(f"unknown observables {unknown}; known: {', '.join(known)}")
     return [name for name in known if name in set(observables)]
+
+
+@dataclass(frozen=True)
+class _Cohort:
+    """What every course of a batch shares: the patients' skins, covariates and
+    per-patient parameter values (individual factors or overrides), as NumPy rows."""
+
+    skins: list[SkinProfile]
+    thickness_um: FloatArray
+    ages: FloatArray
+    types: FloatArray
+    values: dict[str, FloatArray]
+    base: Parameters
+    severity: str
+
+    @classmethod
+    def of(
+        cls,
+        patients: pd.DataFrame,
+        overrides: Mapping[str, FloatArray] | None,
+        params: Parameters | None,
+        individual: bool,
+    ) -> _Cohort:
+        skins = _skins(patients)
+        base = params or default_parameters()
+        values: dict[str, FloatArray] = {}
+        if individual:
+            factors = individual_factors(patients["seed"].to_numpy(), variability())
+            values.update({k: np.asarray(getattr(base, k)) * f for k, f in factors.items()})
+        values.update({k: np.asarray(v, dtype=np.float64) for k, v in (overrides or {}).items()})
+        return cls(
+            skins=skins,
+            thickness_um=np.asarray([s.thickness_um for s in skins], dtype=np.float64),
+            ages=patients["age_years"].to_numpy(dtype=np.float64),
+            types=patients["fitzpatrick"].to_numpy(dtype=np.float64),
+            values=values,
+            base=base,
+            severity=str(patients["baseline_severity"].iloc[0]),
+        )
+
+    def rows(self, idx: NDArray[np.intp]) -> tuple[Parameters, Covariates]:
+        """Parameters and covariates of the patients ``idx`` (rows of a solve)."""
+        size = idx.size
+        base = self.base.broadcast((size,))
+        values = {k: v[idx] for k, v in self.values.items()}
+        params = base.replace(**values) if values else base
+        cov = Covariates(
+            jnp.asarray(self.thickness_um[idx]), jnp.asarray(self.ages[idx]),
+            jnp.asarray(self.types[idx]),
+        )  # fmt: skip
+        return params, cov
+
+
+def _table(
+    patients: pd.DataFrame, out_days: FloatArray, columns: Mapping[str, FloatArray]
+) -> pd.DataFrame:
+    """The evaluator's long table from ``columns[name][patient, day]``."""
+    ids = patients["patient_id"].to_numpy()
+    table = {"patient_id": np.repeat(ids, out_days.size), "day": np.tile(out_days, len(ids))}
+    table.update({name: np.asarray(v).reshape(-1) for name, v in columns.items()})
+    return pd.DataFrame(table)
+
+
+def _observe(
+    traj: Trajectory,
+    severity: str,
+    out_days: FloatArray,
+    wanted: list[str] | None,
+    outcome_params: OutcomeParameters | None,
+) -> dict[str, FloatArray]:
+    """``{name: [patient, out day]}`` of the observables ``wanted`` (None: all)."""
+    observed = compute_observables(traj, severity, outcome_params)
+    idx = traj.at_days(out_days)
+    return {name: observed[name][:, idx] for name in (observed if wanted is None else wanted)}
 
 
 def evaluate_batch(
@@ -183,55 +271,175 @@ def evaluate_batch(
     if n == 0:
         return pd.DataFrame(columns=["patient_id", "day", *(wanted or [])])
     out_days = np.sort(np.asarray(default_days(protocol) if days is None else days, dtype=float))
-    skins = _skins(patients)
-    session_days, injuries = _injuries(skins, protocol)
+    cohort = _Cohort.of(patients, overrides, params, individual)
+    session_days, injuries = _injuries(cohort.skins, protocol)
     end = float(max(out_days.max(), session_days.max()))
     sessions = session_days if protocol.session_count else np.zeros(0)
     saved = save_days(out_days, sessions, end, dense=needs_dense_grid(wanted))
 
-    per_patient: dict[str, FloatArray] = {}
-    if individual:
-        per_patient.update(individual_factors(patients["seed"].to_numpy(), variability()))
-    replaced = {k: np.asarray(v, dtype=np.float64) for k, v in (overrides or {}).items()}
-    thickness = np.asarray([s.thickness_um for s in skins], dtype=np.float64)
-    ages = patients["age_years"].to_numpy(dtype=np.float64)
-    types = patients["fitzpatrick"].to_numpy(dtype=np.float64)
-    severity = str(patients["baseline_severity"].iloc[0])
-
     n_chunks, size = chunk_plan(n)
     per_chunk = -(-n // n_chunks)
-    base = (params or default_parameters()).broadcast((size,))
     columns: dict[str, list[FloatArray]] = {}
     for first in range(0, n, per_chunk):
         rows = np.arange(first, min(first + per_chunk, n))
         pad = np.concatenate([rows, np.full(size - rows.size, rows[0])])
-        values = {
-            name: np.asarray(getattr(base, name)) * factor[pad]
-            for name, factor in per_patient.items()
-        }
-        values.update({name: given[pad] for name, given in replaced.items()})
-        chunk_params = base.replace(**values) if values else base
-        cov = Covariates(
-            jnp.asarray(thickness[pad]), jnp.asarray(ages[pad]), jnp.asarray(types[pad])
-        )
+        chunk_params, cov = cohort.rows(pad)
         inj = SessionInjury(*(jnp.asarray(np.asarray(x)[pad]) for x in injuries))
         solved = simulate_layered_batch(chunk_params, cov, session_days, inj, saved)
         traj = Trajectory(
             days=np.asarray(solved.days),
             state=np.asarray(solved.states)[: rows.size],
             baseline=np.asarray(solved.baseline)[: rows.size],
-            thickness_um=thickness[rows],
+            thickness_um=cohort.thickness_um[rows],
             session_days=sessions,
         )
-        observed = compute_observables(traj, severity, outcome_params)
-        idx = traj.at_days(out_days)
-        for name in observed if wanted is None else wanted:
-            columns.setdefault(name, []).append(observed[name][:, idx])
-    ids = patients["patient_id"].to_numpy()
-    table = {
-        "patient_id": np.repeat(ids, out_days.size),
-        "day": np.tile(out_days, n),
-    }
-    for name, parts in columns.items():
-        table[name] = np.concatenate(parts).reshape(-1)
-    return pd.DataFrame(table)
+        for name, v in _observe(traj, cohort.severity, out_days, wanted, outcome_params).items():
+            columns.setdefault(name, []).append(v)
+    return _table(patients, out_days, {k: np.concatenate(v) for k, v in columns.items()})
+
+
+@dataclass(frozen=True)
+class _Course:
+    """One protocol of :func:`evaluate_courses`: its sessions, injuries and days."""
+
+    session_days: FloatArray
+    injuries: SessionInjury
+    sessions: FloatArray
+    out_days: FloatArray
+    saved: FloatArray
+
+    @classmethod
+    def of(cls, protocol: Protocol, skins: list[SkinProfile], dense: bool) -> _Course:
+        out_days = default_days(protocol)
+        session_days, injuries = _injuries(skins, protocol)
+        end = float(max(out_days.max(), session_days.max()))
+        sessions = session_days if protocol.session_count else np.zeros(0)
+        saved = save_days(out_days, sessions, end, dense=dense)
+        return cls(session_days, injuries, sessions, out_days, saved)
+
+    def padded(self, n_sessions: int, n_saves: int) -> tuple[FloatArray, SessionInjury, FloatArray]:
+        """Sessions, injuries ``[patients, n_sessions, ...]`` and saves ``[n_saves]`` padded
+        inertly: extra sessions *before* the first, on its day and with no injury (segments
+        of zero length; the state stays at rest), extra save days repeating the last one.
+        Padding in front aligns the last segment, the long follow-up, of courses with
+        different numbers of sessions: under ``vmap`` a segment costs the most steps any
+        row takes in it."""
+        extra = n_sessions - self.session_days.size
+        days = np.concatenate([np.full(extra, self.session_days[0]), self.session_days])
+        injuries = SessionInjury(
+            *(
+                np.pad(np.asarray(x), [(0, 0), (extra, 0)] + [(0, 0)] * (np.ndim(x) - 2))
+                for x in self.injuries
+            )
+        )
+        saves = np.concatenate([self.saved, np.full(n_saves - self.saved.size, self.saved[-1])])
+        return days, injuries, saves
+
+
+def evaluate_courses(
+    patients: pd.DataFrame,
+    protocols: Sequence[Protocol],
+    overrides: Mapping[str, FloatArray] | None = None,
+    *,
+    params: Parameters | None = None,
+    outcome_params: OutcomeParameters | None = None,
+    individual: bool = True,
+    observables: Collection[str] | None = None,
+) -> list[pd.DataFrame]:
+    """``[evaluate_batch(patients, p, overrides, ...) for p in protocols]`` at each course's
+    default days, with the courses solved together.
+
+    Each row of a solve is one patient under one course, with the course's own
+    sessions and save days (:func:`needlesim.solve.simulate_layered_batch` with
+    per-row saves). Courses are padded inertly to the most sessions and save
+    days of the batch (:meth:`_Course.padded`), and a chunk holds whole courses
+    (about :data:`CHUNK_PATIENTS` rows; courses of as many sessions and as long
+    together; chunks in parallel threads): many short calls of the per-course
+    path become a few long ones, which is what a planner's search over ~100
+    candidate courses needs.
+    """
+    wanted = _check_observables(observables)
+    n = len(patients)
+    if n == 0 or not protocols:
+        return [evaluate_batch(patients, p, overrides, observables=observables) for p in protocols]
+    cohort = _Cohort.of(patients, overrides, params, individual)
+    courses = [_Course.of(p, cohort.skins, needs_dense_grid(wanted)) for p in protocols]
+    n_sessions = _round_up(max(c.session_days.size for c in courses), SESSION_QUANTUM)
+    n_saves = _round_up(max(c.saved.size for c in courses), SAVE_QUANTUM)
+    # similar courses together: a chunk costs what its longest course costs
+    order = sorted(
+        range(len(courses)),
+        key=lambda j: (courses[j].session_days.size, courses[j].out_days[-1]),
+    )
+    groups = _course_chunks(order, n)
+    size = padded_size(max(len(g) for g in groups) * n)
+    with ThreadPoolExecutor(max_workers=min(len(groups), available_cpus())) as pool:
+        parts = pool.map(
+            lambda members: _solve_courses(
+                members, courses, cohort, n_sessions, n_saves, size, wanted, outcome_params
+            ),
+            groups,
+        )
+        tables = {j: t for part in parts for j, t in part.items()}
+    return [_table(patients, courses[j].out_days, tables[j]) for j in range(len(courses))]
+
+
+def _round_up(x: int, quantum: int) -> int:
+    return -(-x // quantum) * quantum
+
+
+def _course_chunks(order: list[int], n: int) -> list[list[int]]:
+    """Courses (in ``order``) grouped into chunks of whole courses: about
+    :data:`CHUNK_PATIENTS` rows each on the CPU and at least one chunk per CPU when
+    there are enough courses (the chunks are solved in parallel threads; the solve
+    releases the GIL), as equal as possible; one chunk on an accelerator."""
+    if not chunked():
+        return [order]
+    k = max(-(-len(order) * n // CHUNK_PATIENTS), min(available_cpus(), len(order)))
+    per_chunk = -(-len(order) // k)
+    return [order[i : i + per_chunk] for i in range(0, len(order), per_chunk)]
+
+
+def _solve_courses(
+    members: list[int],
+    courses: list[_Course],
+    cohort: _Cohort,
+    n_sessions: int,
+    n_saves: int,
+    size: int,
+    wanted: list[str] | None,
+    outcome_params: OutcomeParameters | None,
+) -> dict[int, dict[str, FloatArray]]:
+    """One chunk of :func:`evaluate_courses`: ``{course: {observable: [patient, day]}}``."""
+    n = cohort.ages.size
+    tables: dict[int, dict[str, FloatArray]] = {}
+    padded = [courses[j].padded(n_sessions, n_saves) for j in members]
+    rows = np.tile(np.arange(n), len(members))
+    pad = np.concatenate([rows, np.zeros(size - rows.size, dtype=int)])
+    which = np.concatenate([np.arange(len(members)).repeat(n), np.zeros(size - rows.size, int)])
+    chunk_params, cov = cohort.rows(pad)
+    days = np.stack([padded[k][0] for k in which])
+    inj = SessionInjury(
+        *(jnp.asarray(np.stack([padded[k][1][f][r] for k, r in zip(which, pad, strict=True)]))
+          for f in range(len(SessionInjury._fields)))
+    )  # fmt: skip
+    saves = np.stack([padded[k][2] for k in which])
+    solved = simulate_layered_batch(chunk_params, cov, days, inj, saves)
+    states = np.asarray(solved.states)
+    rest = np.asarray(solved.baseline)
+    for k, j in enumerate(members):
+        course = courses[j]
+        mine = slice(k * n, (k + 1) * n)
+        traj = Trajectory(
+            days=course.saved,
+            state=states[mine, : course.saved.size],
+            baseline=rest[mine],
+            thickness_um=cohort.thickness_um,
+            session_days=course.sessions,
+        )
+        tables[j] = _observe(traj, cohort.severity, course.out_days, wanted, outcome_params)
+    return tables
+
+
+evaluate_batch.courses = evaluate_courses  # type: ignore[attr-defined]
+"""The many-courses form of the evaluator (:func:`needlesim.scale.evaluate_protocols`)."""
