@@ -200,8 +200,9 @@ class CourseResult:
     def trajectories(self) -> xr.Dataset:
         """States per species, layer and output day (``patch``: every saved output)."""
         if self.fidelity == "patch":
-            attrs = self.provenance
-            data: xr.Dataset = self.raw.patch.to_dataset(attrs=attrs)
+            from .course.patch import to_dataset as patch_dataset
+
+            data: xr.Dataset = patch_dataset(self.raw, attrs=self.provenance)
             return data
         from .report.course import to_dataset
 
@@ -212,10 +213,10 @@ class CourseResult:
         """One variable per observable over ``day`` (with ``units``), provenance in attrs.
 
         ``layered``: every observable at the output days, the same numbers as
-        ``summary.json``. ``patch``: the observables that are functions of the
-        state at a day, from the patch's layer means at its profile days; the
-        episode observables (erythema, channel closure, PIH), which need the dense
-        save grid of the layered level, are left out (listed in ``attrs``).
+        ``summary.json``. ``patch``: every observable, from the patch's layer means
+        at its saved profile days (the output days and the dense grid after every
+        session), through the same formulas
+        (:func:`needlesim.course.patch.patch_observables`).
         """
         import xarray as xr
 
@@ -255,40 +256,13 @@ class CourseResult:
 
 
 def _patch_observables(result: CourseResult) -> xr.Dataset:
-    """The state observables of a patch course, from its layer means (see ``observables``)."""
-    import numpy as np
-    import xarray as xr
+    """The observables of a patch course at its saved profile days (see ``observables``)."""
+    from .course.patch import observables_dataset
 
-    from .course.layered import GRID_OBSERVABLES
-    from .outcomes import Trajectory, compute_observables
-    from .patch.output import layer_means
-    from .report.course import observable_unit
-
-    raw = result.raw
-    days, means = raw.patch.layer_means()  # (T, S, 5)
-    grid = raw.grid
-    y0 = np.asarray(raw.setup.y0).reshape(len(raw.patch.species), *grid.shape)
-    base = layer_means(grid, y0.mean(axis=(1, 2)))  # (S, 5)
-    traj = Trajectory(
-        days=np.asarray(days, dtype=float),
-        state=np.transpose(means, (0, 2, 1))[None],
-        baseline=base.T[None],
-        thickness_um=np.asarray(raw.skin.thickness_um, dtype=float)[None],
-        session_days=np.asarray(raw.session_days, dtype=float),
-    )
-    observed = compute_observables(traj, result.config.patient.baseline_severity)
-    kept = {k: v for k, v in observed.items() if k not in GRID_OBSERVABLES}
-    data = {
-        name: (("day",), values[0], {"units": observable_unit(name)})
-        for name, values in kept.items()
-    }
-    coords = {"day": ("day", traj.days, {"units": "days from the first session"})}
-    attrs = {
-        **result.provenance,
-        "fidelity": "patch",
-        "not_computed": sorted(str(k) for k in GRID_OBSERVABLES),
-    }
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    data = observables_dataset(result.raw).rename({"time_profile": "day"})
+    data["day"].attrs = {"units": "days from the first session"}
+    data.attrs = {**result.provenance, "fidelity": "patch", **data.attrs}
+    return data
 
 
 def simulate(

@@ -50,6 +50,14 @@ def simulate(
             f"patch {patch_data['grid']['shape']} in {patch_data['runtime_s']:.1f} s; "
             f"vs layered on day {patch_data['end_day']:g}: {agree}"
         )
+        collagen = patch_data["observables"]["dermal_collagen_change_pct"]
+        remodelled = patch_data["dermis_remodelled"]
+        out.print(
+            f"day {patch_data['days'][-1]:g}: dermal collagen {_num(collagen['values'][-1])} % "
+            f"(layered {_num(collagen['layered'][-1])} %); dermis remodelled "
+            f"(> {remodelled['threshold_fraction_of_rest']:.0%} of rest): "
+            f"{_num(remodelled['fraction'][-1])}"
+        )
         out.print(f"wrote {folder}/summary.json, patch.zarr, PNGs and a .vti")
         return
     print_warnings(api.check_run(run))
@@ -61,6 +69,11 @@ def simulate(
         sys.stdout.write(json.dumps(data) + "\n")
         return
     _print_course_summary(data, folder)
+
+
+def _num(value: float | None) -> str:
+    """:func:`compact`, or ``n/a`` for a value the summary left out (``null``)."""
+    return "n/a" if value is None else compact(value)
 
 
 def _print_course_summary(data: dict[str, Any], folder: Path) -> None:

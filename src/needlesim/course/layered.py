@@ -28,6 +28,7 @@ from ..device import DeviceResult, simulate_device
 from ..outcomes import OutcomeParameters, Trajectory, compute_observables
 from ..safety import Advisory, check_run
 from ..solve import SolveError, simulate_layered
+from ..solve.layered import Trajectory as LayeredTrajectory
 
 FloatArray = NDArray[np.float64]
 
@@ -105,6 +106,21 @@ def session_injuries(config: RunConfig) -> tuple[FloatArray, SessionInjury, list
     return np.array([s.day for s in schedule], dtype=float), injuries, devices
 
 
+def course_trajectory(
+    solved: LayeredTrajectory, skin: SkinProfile, session_days: FloatArray
+) -> Trajectory:
+    """One patient's :class:`~needlesim.outcomes.Trajectory` from a ``layered`` solve:
+    what the observation models read (``session_days`` empty for a course without
+    sessions)."""
+    return Trajectory(
+        days=np.asarray(solved.days),
+        state=np.asarray(solved.states)[None],
+        baseline=np.asarray(solved.baseline)[None],
+        thickness_um=np.asarray(skin.thickness_um, dtype=float)[None],
+        session_days=np.asarray(session_days, dtype=float),
+    )
+
+
 def simulate_course(
     config: RunConfig,
     params: Parameters | None = None,
@@ -126,13 +142,7 @@ def simulate_course(
     except SolveError as exc:
         who = f"the patient of {config.name!r}"
         raise SolveError(str(exc).replace("the patient", who, 1), exc.patients) from None
-    traj = Trajectory(
-        days=np.asarray(solved.days),
-        state=np.asarray(solved.states)[None],
-        baseline=np.asarray(solved.baseline)[None],
-        thickness_um=np.asarray(skin.thickness_um, dtype=float)[None],
-        session_days=days if config.protocol.session_count else np.zeros(0),
-    )
+    traj = course_trajectory(solved, skin, days if config.protocol.session_count else np.zeros(0))
     observed = compute_observables(traj, patient.baseline_severity, outcome_params)
     return CourseResult(
         config=config,

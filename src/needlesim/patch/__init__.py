@@ -19,7 +19,14 @@ estimate for adaptive steps. See ``docs/patch.md``.
 from ..geometry.diffusion import DiffusionOperator, lateral_symbol
 from ..geometry.grid import PatchGrid
 from .checkpoint import Checkpoint
-from .events import PunctureLike, Session, channel_damage, cone_volume_um3, damage_from_punctures
+from .events import (
+    PunctureLike,
+    Session,
+    channel_damage,
+    channel_entries,
+    cone_volume_um3,
+    damage_from_punctures,
+)
 from .model import (
     Chemotaxis,
     InjuryFn,
@@ -29,7 +36,7 @@ from .model import (
     ReactionFn,
 )
 from .output import OutputSpec, PatchResult, layer_means
-from .plots import plot_depth_profiles, plot_slice, write_image_series
+from .plots import plot_depth_profiles, plot_radial_profile, plot_slice, write_image_series
 from .run import Checkpointing, PatchIntegrationError, Progress, simulate_patch
 from .stepper import PatchIntegrator, StepperOptions, StepState
 from .vtk import fields_to_vti, vti_text, write_vti
@@ -55,12 +62,14 @@ __all__ = [
     "StepState",
     "StepperOptions",
     "channel_damage",
+    "channel_entries",
     "cone_volume_um3",
     "damage_from_punctures",
     "fields_to_vti",
     "lateral_symbol",
     "layer_means",
     "plot_depth_profiles",
+    "plot_radial_profile",
     "plot_slice",
     "simulate_patch",
     "vti_text",

@@ -237,6 +237,17 @@ def _on_patch(
     )
 
 
+def channel_entries(
+    grid: PatchGrid, punctures: PunctureLike, *, origin_um: tuple[float, float] = (0.0, 0.0)
+) -> tuple[FloatArray, FloatArray]:
+    """``(x, y)`` (um, patch coordinates) where the punctures that made a channel on the
+    patch entered the skin (those :func:`damage_from_punctures` places; strikes with
+    zero penetration make none)."""
+    x, y, depth, _ = _on_patch(grid, punctures, origin_um)
+    made = depth > 0.0
+    return x[made], y[made]
+
+
 def _inside(
     grid: PatchGrid, punctures: PunctureLike, origin_um: tuple[float, float]
 ) -> NDArray[np.bool_]:

@@ -10,7 +10,10 @@
   with;
 * ``slice``: horizontal slices (the voxel layer containing each of
   ``slice_depths_um``) at ``slice_days``, dims
-  ``(time_slice, depth, species, x, y)``: image series of healing.
+  ``(time_slice, depth, species, x, y)``: image series of healing;
+* ``selected``: full 3D fields of a few ``selected_species`` only at
+  ``selected_days``, dims ``(time_selected, selected_species, x, y, z)``: what
+  spatial summaries need on many days at a fraction of the memory of ``field``.
 
 Coordinates are cell centres in um (``z`` = depth below the surface), times in
 days; every variable and coordinate carries ``units`` in its attrs and the
@@ -34,7 +37,7 @@ from ..io import write_zarr
 
 FloatArray = NDArray[np.float64]
 
-KINDS = ("field", "profile", "slice")
+KINDS = ("field", "profile", "slice", "selected")
 
 
 @dataclass(frozen=True)
@@ -45,16 +48,30 @@ class OutputSpec:
     profile_days: tuple[float, ...] = ()
     slice_days: tuple[float, ...] = ()
     slice_depths_um: tuple[float, ...] = ()
+    selected_days: tuple[float, ...] = ()
+    selected_species: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("field_days", "profile_days", "slice_days", "slice_depths_um"):
+        for name in (
+            "field_days",
+            "profile_days",
+            "slice_days",
+            "slice_depths_um",
+            "selected_days",
+        ):
             values = tuple(float(v) for v in getattr(self, name))
             object.__setattr__(self, name, tuple(sorted(set(values))))
+        object.__setattr__(self, "selected_species", tuple(str(s) for s in self.selected_species))
         if self.slice_days and not self.slice_depths_um:
             raise ValueError("slice_days needs slice_depths_um")
+        if self.selected_days and not self.selected_species:
+            raise ValueError("selected_days needs selected_species")
+        if len(set(self.selected_species)) != len(self.selected_species):
+            raise ValueError(f"selected_species repeats a species: {self.selected_species}")
 
     def all_days(self) -> tuple[float, ...]:
-        return tuple(sorted(set(self.field_days + self.profile_days + self.slice_days)))
+        days = self.field_days + self.profile_days + self.slice_days + self.selected_days
+        return tuple(sorted(set(days)))
 
     def fingerprint(self) -> str:
         return repr(self)
@@ -83,6 +100,7 @@ class PatchResult:
     y_final: FloatArray
     t_final: float
     stats: dict[str, Any] = field(default_factory=dict)
+    selected_species: tuple[str, ...] = ()
 
     # accessors -----------------------------------------------------------------
 
@@ -112,6 +130,10 @@ class PatchResult:
     def slices(self) -> tuple[FloatArray, FloatArray]:
         """``(days, slices)``: shape ``(T, n_depths, S, nx, ny)``."""
         return self._stack("slice")
+
+    def selected(self) -> tuple[FloatArray, FloatArray]:
+        """``(days, fields)``: fields of :attr:`selected_species`, shape ``(T, k, nx, ny, nz)``."""
+        return self._stack("selected")
 
     def field_at(self, day: float) -> FloatArray:
         """The saved 3D fields ``(S, nx, ny, nz)`` at ``day`` (must be a field day)."""
@@ -166,6 +188,18 @@ class PatchResult:
                 ("time_slice", "slice_depth", "species", "x", "y"),
                 s,
                 {"long_name": "horizontal slice", "units": "see coordinate 'units'"},
+            )
+        t, sel = self.selected()
+        if t.size:
+            coords["time_selected"] = ("time_selected", t, {"units": "days"})
+            coords["selected_species"] = ("selected_species", list(self.selected_species))
+            data_vars["selected_field"] = (
+                ("time_selected", "selected_species", "x", "y", "z"),
+                sel,
+                {
+                    "long_name": "fields of the selected species",
+                    "units": ", ".join(self.units[self.index(s)] for s in self.selected_species),
+                },
             )
         ds = xr.Dataset(data_vars, coords=coords)
         ds.attrs.update(

@@ -4,7 +4,9 @@
 * :func:`plot_depth_profiles`: lateral means ``<y_s>(z)`` over time, with the
   skin layers shaded;
 * :func:`write_image_series`: one frame per saved slice time (common colour
-  scale), e.g. the healing of one session's channels.
+  scale), e.g. the healing of one session's channels;
+* :func:`plot_radial_profile`: a field against the distance from the nearest
+  channel axis and the depth (:func:`needlesim.patch.spatial.radial_profile`).
 """
 
 from __future__ import annotations
@@ -77,6 +79,60 @@ def plot_slice(
         f"{result.species[i]}, z = {z:.0f} um, day {day:g}",
         result.units[i],
     )
+    return _save(fig, path)
+
+
+def _layer_boundaries(ax: Any, grid: PatchGrid) -> None:
+    """Horizontal lines at the grid's layer boundaries, labelled at the right."""
+    dz = grid.spacing_um[2]
+    boundaries = np.flatnonzero(np.diff(grid.layer_of_z)) + 1
+    edges = np.concatenate([[0], boundaries, [grid.nz]]) * dz
+    for top, bottom in itertools.pairwise(edges):
+        k = min(round(top / dz), grid.nz - 1)
+        if top > 0:
+            ax.axhline(top, color="white", lw=0.8, ls="--")
+        ax.text(
+            0.99,
+            (top + bottom) / 2,
+            LAYER_NAMES[grid.layer_of_z[k]].replace("_", " "),
+            ha="right",
+            va="center",
+            fontsize=7,
+            color="0.15",
+            bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 1.0},
+            transform=ax.get_yaxis_transform(),
+        )
+
+
+def plot_radial_profile(
+    grid: PatchGrid,
+    edges_um: NDArray[np.float64],
+    profile: NDArray[np.float64],
+    title: str,
+    unit: str,
+    path: str | Path,
+) -> Path:
+    """PNG of a radial profile ``profile[bin, z]`` (distance bins ``edges_um`` from the
+    nearest channel axis, voxel rows of ``grid``), with the skin layers marked; bins
+    without voxels are left blank."""
+    if profile.shape != (edges_um.size - 1, grid.nz):
+        expected = (edges_um.size - 1, grid.nz)
+        raise ValueError(f"profile has shape {profile.shape}, expected {expected}")
+    used = np.flatnonzero(np.isfinite(profile).any(axis=1))
+    reach = float(edges_um[used[-1] + 1]) if used.size else float(edges_um[-1])
+    lz = grid.lengths_um[2]
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    values = np.ma.masked_invalid(profile.T)
+    im = ax.pcolormesh(
+        edges_um, np.linspace(0.0, lz, grid.nz + 1), values, cmap="viridis", shading="flat"
+    )
+    ax.set_xlim(0.0, reach)
+    ax.set_ylim(lz, 0.0)
+    _layer_boundaries(ax, grid)
+    ax.set_xlabel("distance from the nearest channel axis (um)")
+    ax.set_ylabel("depth (um)")
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, label=unit)
     return _save(fig, path)
 
 

@@ -157,6 +157,10 @@ def simulate_patch(
         grid, model, options, y0_host, params, t0, t_end, sessions, outputs, seed, run_key
     )
     depth_idx = np.asarray([grid.depth_index(d) for d in outputs.slice_depths_um], dtype=int)
+    unknown = [s for s in outputs.selected_species if s not in model.species]
+    if unknown:
+        raise ValueError(f"selected_species {unknown} are not species of the model")
+    selected_idx = np.asarray([model.species.index(s) for s in outputs.selected_species], int)
 
     data: dict[str, list[NDArray[np.float64]]] = {k: [] for k in KINDS}
     times: dict[str, list[float]] = {k: [] for k in KINDS}
@@ -227,6 +231,7 @@ def simulate_patch(
 
     profile_fn = jax.jit(lambda y: jnp.mean(y, axis=(1, 2)))
     slice_fn = jax.jit(lambda y: jnp.moveaxis(y[..., jnp.asarray(depth_idx)], -1, 0))
+    selected_fn = jax.jit(lambda y: y[jnp.asarray(selected_idx)])
 
     while next_stop < len(stops):
         t_stop = stops[next_stop]
@@ -260,7 +265,7 @@ def simulate_patch(
             state = state._replace(y=y, dt=jnp.asarray(options.dt_after_session_days, jnp.float64))
             sessions_done += 1
             session_today = True
-        _record(state.y, t_stop, outputs, data, times, profile_fn, slice_fn)
+        _record(state.y, t_stop, outputs, data, times, profile_fn, slice_fn, selected_fn)
         next_stop += 1
         if session_today:
             save()
@@ -289,6 +294,7 @@ def simulate_patch(
         y_final=np.asarray(state.y),
         t_final=float(state.t),
         stats=stats,
+        selected_species=outputs.selected_species,
     )
 
 
@@ -300,6 +306,7 @@ def _record(
     times: dict[str, list[float]],
     profile_fn: Callable[[jax.Array], jax.Array],
     slice_fn: Callable[[jax.Array], jax.Array],
+    selected_fn: Callable[[jax.Array], jax.Array],
 ) -> None:
     def due(days: tuple[float, ...]) -> bool:
         return any(d == t for d in days)
@@ -313,3 +320,6 @@ def _record(
     if due(outputs.slice_days):
         data["slice"].append(np.asarray(slice_fn(y)))
         times["slice"].append(t)
+    if due(outputs.selected_days):
+        data["selected"].append(np.asarray(selected_fn(y)))
+        times["selected"].append(t)
