@@ -22,7 +22,7 @@ says so itself with the attribute ``is_model_result = False``; outputs then carr
 
 Many courses at once (:func:`evaluate_protocols`, the planner's search): an
 evaluator may also offer ``evaluator.courses(patients, protocols, overrides, *,
-individual=True) -> [outcomes, ...]``, the outcomes under each protocol, solved
+expected=False) -> [outcomes, ...]``, the outcomes under each protocol, solved
 together (the healing model does); any other evaluator is called once per protocol.
 """
 
@@ -173,20 +173,21 @@ def evaluate_protocols(
     patients: pd.DataFrame,
     protocols: Sequence[Protocol],
     *,
-    typical: bool = False,
+    expected: bool = False,
 ) -> list[pd.DataFrame]:
     """The outcomes of ``patients`` under each of ``protocols``, normalised
     (:func:`normalise_outcomes`).
 
     Through the evaluator's ``courses`` method where it has one (one batched solve
-    of every course), else one call per protocol. ``typical``: each patient as the
-    typical patient of their profile, without individual variability
-    (``courses(..., individual=False)``); an evaluator without ``courses`` gets the
-    patients as they are.
+    of every course), else one call per protocol. ``expected``: each patient as the
+    *expected patient* of their profile (``courses(..., expected=True)``: the mean
+    over the dominant individual factor; see
+    :func:`needlesim.studies.evaluate_courses`); an evaluator without ``courses``
+    gets the patients as they are.
     """
     many = getattr(evaluator, "courses", None)
     if many is not None:
-        raw = many(patients, list(protocols), None, individual=not typical)
+        raw = many(patients, list(protocols), None, expected=expected)
     else:
         raw = [evaluator(patients, protocol, None) for protocol in protocols]
     return [normalise_outcomes(r, patients) for r in raw]
