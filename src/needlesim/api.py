@@ -557,7 +557,8 @@ def plan(
 
     ``severity`` replaces the patient's ``baseline_severity``; ``max_pih``
     (probability) and ``max_downtime`` (days) replace the default limits;
-    ``n_virtual`` virtual patients per candidate course.
+    ``n_virtual`` virtual patients per shortlisted course (the search screens every candidate
+    on the expected patient first: :func:`needlesim.planning.search.search`).
     """
     from .planning.plan import plan_treatment
     from .planning.search import N_VIRTUAL

@@ -12,7 +12,7 @@ import typer
 from .common import EvaluatorOption, err, handles_errors, out, print_warnings, warn_test_double
 
 N_VIRTUAL = 32
-"""Virtual patients per candidate course (:data:`needlesim.planning.search.N_VIRTUAL`)."""
+"""Virtual patients per shortlisted course (:data:`needlesim.planning.search.N_VIRTUAL`)."""
 
 
 def build_patient(
@@ -87,7 +87,7 @@ def plan(
         float | None, typer.Option("--max-downtime", min=0.0, help="Downtime limit in days.")
     ] = None,
     n_virtual: Annotated[
-        int, typer.Option("--n-virtual", min=2, help="Virtual patients per candidate course.")
+        int, typer.Option("--n-virtual", min=2, help="Virtual patients per shortlisted course.")
     ] = N_VIRTUAL,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the virtual cohort.")] = 0,
     evaluator: EvaluatorOption = None,

@@ -164,15 +164,17 @@ def _rationale(
         f"({depth.source}, ver {depth.ver})"
         + ("; override given: longer needles were searched and are flagged." if override else "."),
         *[note[0].upper() + note[1:] + "." for note in limits.notes],
-        f"Predictions are for {n_virtual} virtual patients aged {patient.age_years:g} "
-        f"({patient.sex.value}, Fitzpatrick {patient.fitzpatrick}); age and type enter the "
-        "model, so they change the predicted benefit and PIH risk of each course.",
+        f"Every candidate course was screened on the expected patient aged "
+        f"{patient.age_years:g} ({patient.sex.value}, Fitzpatrick {patient.fitzpatrick}); "
+        f"the shortlist was then predicted for {n_virtual} virtual patients of that profile, "
+        "and those predictions are shown. Age and type enter the model, so they change the "
+        "predicted benefit and PIH risk of each course.",
     ]
     excluded = selection.excluded
     if excluded.get("pih"):
         lines.append(
-            f"{excluded['pih']} of {selection.evaluated} candidate courses were excluded because "
-            f"their predicted PIH risk exceeded {limits.max_pih_risk:.0%}."
+            f"{excluded['pih']} of {selection.evaluated} candidate courses were excluded on the "
+            f"screen because their predicted PIH risk exceeded {limits.max_pih_risk:.0%}."
         )
     if excluded.get("downtime"):
         lines.append(
