@@ -29,17 +29,9 @@ import statistics
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 
-
-def timed(fn: Callable[[int], object], repeat: int) -> list[float]:
-    out = []
-    for i in range(repeat):
-        start = time.perf_counter()
-        fn(i)
-        out.append(time.perf_counter() - start)
-    return out
+from timing import timed
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Callable
 
 from needlesim.config import Patient
 from needlesim.planning import plan_treatment
@@ -42,19 +41,11 @@ from needlesim.planning.search import (
 )
 from needlesim.planning.targets import INDICATION_TARGETS
 from needlesim.studies import evaluate_batch
+from timing import timed
 
 
 def patient(age: float) -> Patient:
     return Patient(age_years=age, sex="female", fitzpatrick=5, region="cheek")
-
-
-def timed(fn: Callable[[int], object], repeat: int) -> list[float]:
-    out = []
-    for i in range(repeat):
-        start = time.perf_counter()
-        fn(i)
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def main() -> None:

@@ -1,9 +1,11 @@
 """The web app in a real Chromium (Debian's /usr/bin/chromium, driven by Playwright).
 
 One server per module (in this process, on a free loopback port). Plans and
-cohorts use the analytic test double (``needlesim.testing.analytic``) so the
-browser tests stay short; the planner and the cohort runner are tested with the
-model elsewhere. Explore runs the real model (compiled once by the warm-up).
+Explore run the healing model (compiled once by the warm-up: the Explore
+course and a plan's search); cohorts use the analytic test double
+(``needlesim.testing.analytic``), slowed down so that progress and Cancel can be
+seen, since a model cohort takes minutes (the cohort runner is tested with the
+model elsewhere).
 
 Every request the browser makes is intercepted: one to any host other than
 the loopback address fails the test. Each page is saved as a screenshot (to a
@@ -51,7 +53,9 @@ def server() -> Iterator[str]:
     from needlesim.app.state import READY, SETTINGS
     from needlesim.testing.analytic import AnalyticEvaluator
 
-    SETTINGS["evaluator"] = AnalyticEvaluator()
+    # plans with the healing model (the warm-up compiles the search), cohorts with the test
+    # double (a cohort of the model takes minutes; the double is slowed to show progress)
+    SETTINGS["evaluator"] = None
     SETTINGS["cohort_evaluator"] = AnalyticEvaluator(delay_s=0.3)
     srv = app_server.make_server("127.0.0.1", 0)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)

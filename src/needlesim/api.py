@@ -222,7 +222,7 @@ class CourseResult:
 
         if self.fidelity == "patch":
             return _patch_observables(self)
-        from .report.course import observable_unit
+        from .outcomes.labels import observable_unit
 
         raw = self.raw
         idx = raw.trajectory.at_days(raw.output_days)

@@ -18,25 +18,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
-from ..anatomy import skin_profile
-from ..config import Sex, Study
+from ..anatomy import SkinProfile
+from ..biology import SessionInjury
+from ..config import Study
 from ..config.defaults import with_study_defaults
 from ..course import save_days
-from ..device import expected_injury
 from ..studies import individual_factors, patient_table, variability
+from ..studies.evaluate import patient_injuries, patient_skins
 
 FloatArray = NDArray[np.float64]
 
-INJURY_FIELDS = (
-    "injured_fraction",
-    "bleeding_fraction",
-    "channel_density_per_cm2",
-    "surface_diameter_um",
-    "depth_um",
-)
+INJURY_FIELDS: tuple[str, ...] = SessionInjury._fields
+"""The injury arrays of a cohort, in the order of :class:`~needlesim.biology.SessionInjury`."""
 
 
 @dataclass(frozen=True)
@@ -73,36 +68,23 @@ class StudyCohort:
         return int(hits[0])
 
 
-def _injuries(patients: pd.DataFrame, study: Study) -> tuple[FloatArray, dict[str, FloatArray]]:
-    """Session days and per-patient expected injuries (as in ``evaluate_batch``)."""
-    schedule = study.protocol.schedule()
-    if not schedule:
+def _injuries(skins: list[SkinProfile], study: Study) -> tuple[FloatArray, dict[str, FloatArray]]:
+    """Session days and per-patient expected injuries, as ``evaluate_batch`` computes them."""
+    if not study.protocol.schedule():
         raise ValueError(f"study {study.name!r} has no sessions: nothing to calibrate against")
-    rows: dict[str, list[list[object]]] = {k: [] for k in INJURY_FIELDS}
-    for row in patients.itertuples(index=False):
-        skin = skin_profile(row.region, Sex.female if row.female else Sex.male, row.age_years)
-        doses = [expected_injury(s.device, skin) for s in schedule]
-        rows["injured_fraction"].append([d.injured_fraction for d in doses])
-        rows["bleeding_fraction"].append([d.bleeding_fraction for d in doses])
-        rows["channel_density_per_cm2"].append([d.channel_density_per_mm2 * 100.0 for d in doses])
-        rows["surface_diameter_um"].append([d.surface_diameter_um for d in doses])
-        rows["depth_um"].append([d.penetration_depth_um for d in doses])
-    arrays = {k: np.asarray(v, dtype=np.float64) for k, v in rows.items()}
-    return np.array([s.day for s in schedule], dtype=float), arrays
+    days, injuries = patient_injuries(skins, study.protocol)
+    return days, {k: np.asarray(getattr(injuries, k), dtype=np.float64) for k in INJURY_FIELDS}
 
 
 def study_cohort(study: Study, out_days: list[float], n: int) -> StudyCohort:
     """The first ``n`` virtual patients of ``study`` (seeded) with saves at ``out_days``."""
     study = with_study_defaults(study)
     patients = patient_table(study, n)
-    session_days, injuries = _injuries(patients, study)
+    skins = patient_skins(patients)
+    session_days, injuries = _injuries(skins, study)
     wanted = np.sort(np.unique(np.asarray(out_days, dtype=float)))
     end = float(max(wanted.max(), session_days.max()))
     saved = save_days(wanted, session_days, end)
-    skins = [
-        skin_profile(r.region, Sex.female if r.female else Sex.male, r.age_years)
-        for r in patients.itertuples(index=False)
-    ]
     spread = variability()
     names = tuple(sorted(spread))
     factors = individual_factors(patients["seed"].to_numpy(), spread)

@@ -564,7 +564,7 @@ def radial_by_layer(
 def observables_dataset(result: PatchCourseResult) -> xr.Dataset:
     """:func:`patch_observables` as an :class:`xarray.Dataset` over ``time_profile`` (the
     saved profile days), one variable per observable with its ``units``."""
-    from ..report.course import observable_unit
+    from ..outcomes.labels import observable_unit
 
     days, _ = result.patch.layer_means()
     data = {
@@ -634,7 +634,7 @@ def to_dataset(result: PatchCourseResult, attrs: dict[str, Any] | None = None) -
 def observables_summary(result: PatchCourseResult) -> dict[str, Any]:
     """Every observable at the reported days: the patch's (``values``) and the ``layered``
     level's on the same course (``layered``), JSON-safe (``None`` for ``NaN``)."""
-    from ..report.course import observable_unit
+    from ..outcomes.labels import observable_unit
 
     saved, _ = result.patch.layer_means()
     idx = [_day_index(saved, d) for d in result.reported_days]

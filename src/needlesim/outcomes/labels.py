@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ..config import Observable
+
 Better = Literal["lower", "higher"] | None
 
 
@@ -160,3 +162,19 @@ __all__ = [
     "readable",
     "risk_sentence",
 ]
+
+
+OBSERVABLE_UNITS: dict[str, str] = {
+    Observable.scar_grade_change: "grade (Goodman & Baron, after - baseline)",
+    Observable.wrinkle_grade_change: "grade (Lemperle, after - baseline)",
+    Observable.pih_incidence: "probability",
+    Observable.erythema_duration_days: "days",
+    Observable.channel_closure_hours: "hours",
+}
+"""The ``units`` attribute of each observable in data files (xarray, zarr); any other
+observable is a ``% change from baseline``."""
+
+
+def observable_unit(name: str) -> str:
+    """The data-file unit of observable ``name`` (:data:`OBSERVABLE_UNITS`)."""
+    return OBSERVABLE_UNITS.get(name, "% change from baseline")

@@ -14,20 +14,8 @@ from ..config import Observable
 from ..course import CourseResult
 from ..io import write_json, write_zarr
 from ..io.provenance import provenance
-from ..outcomes.labels import label, risk_sentence
+from ..outcomes.labels import label, observable_unit, risk_sentence
 from .html import Figure, Section, Table, write_html
-
-OBSERVABLE_UNITS: dict[str, str] = {
-    Observable.scar_grade_change: "grade (Goodman & Baron, after - baseline)",
-    Observable.wrinkle_grade_change: "grade (Lemperle, after - baseline)",
-    Observable.pih_incidence: "probability",
-    Observable.erythema_duration_days: "days",
-    Observable.channel_closure_hours: "hours",
-}
-
-
-def observable_unit(name: str) -> str:
-    return OBSERVABLE_UNITS.get(name, "% change from baseline")
 
 
 def key_days(result: CourseResult) -> list[float]:

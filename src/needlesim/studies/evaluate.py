@@ -114,7 +114,7 @@ def individual_factors(seeds: Sequence[int], spread: Mapping[str, float]) -> dic
     return out
 
 
-def _skins(patients: pd.DataFrame) -> list[SkinProfile]:
+def patient_skins(patients: pd.DataFrame) -> list[SkinProfile]:
     """Each patient's skin, from region, sex and age (patients alike share one object)."""
     made: dict[tuple[Any, ...], SkinProfile] = {}
     out = []
@@ -126,7 +126,9 @@ def _skins(patients: pd.DataFrame) -> list[SkinProfile]:
     return out
 
 
-def _injuries(skins: list[SkinProfile], protocol: Protocol) -> tuple[FloatArray, SessionInjury]:
+def patient_injuries(
+    skins: list[SkinProfile], protocol: Protocol
+) -> tuple[FloatArray, SessionInjury]:
     """Session days and per-patient injuries ``[patients, sessions, ...]`` (one computation
     per distinct skin and device)."""
     schedule = protocol.schedule()
@@ -193,7 +195,7 @@ class _Cohort:
         params: Parameters | None,
         individual: bool,
     ) -> _Cohort:
-        skins = _skins(patients)
+        skins = patient_skins(patients)
         base = params or default_parameters()
         values: dict[str, FloatArray] = {}
         if individual:
@@ -272,7 +274,7 @@ def evaluate_batch(
         return pd.DataFrame(columns=["patient_id", "day", *(wanted or [])])
     out_days = np.sort(np.asarray(default_days(protocol) if days is None else days, dtype=float))
     cohort = _Cohort.of(patients, overrides, params, individual)
-    session_days, injuries = _injuries(cohort.skins, protocol)
+    session_days, injuries = patient_injuries(cohort.skins, protocol)
     end = float(max(out_days.max(), session_days.max()))
     sessions = session_days if protocol.session_count else np.zeros(0)
     saved = save_days(out_days, sessions, end, dense=needs_dense_grid(wanted))
@@ -311,7 +313,7 @@ class _Course:
     @classmethod
     def of(cls, protocol: Protocol, skins: list[SkinProfile], dense: bool) -> _Course:
         out_days = default_days(protocol)
-        session_days, injuries = _injuries(skins, protocol)
+        session_days, injuries = patient_injuries(skins, protocol)
         end = float(max(out_days.max(), session_days.max()))
         sessions = session_days if protocol.session_count else np.zeros(0)
         saved = save_days(out_days, sessions, end, dense=dense)
