@@ -14,7 +14,13 @@ Prints tables (markdown):
 3. needlesim vs py-pde (numba backend, adaptive Runge-Kutta, its fastest CPU
    option for this system) on the same equations and grid (without
    chemotaxis, whose discretisations differ), each run to the same accuracy
-   against a tight needlesim reference, as a ratio measured in this run.
+   against a tight needlesim reference, as a ratio measured in this run;
+4. the **full healing model** (all 24 species per voxel, the real course through
+   ``needlesim.course.patch.simulate_patch_course``) on ``examples/patch-small.yaml``
+   (two pen sessions 30 days apart) at 100 and 50 um voxels and over 30 and 60
+   days: wall time warm (a second run in the same process), steps, cost per
+   voxel-step, peak resident memory of the process, and the ratio of its cost per
+   voxel-step to the reduced system's (table 1, same run). ``--no-full`` skips it.
 
 Compilation (JAX and numba) is timed separately and excluded from the rates.
 
@@ -33,6 +39,7 @@ import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -159,6 +166,43 @@ def course_run(shape: tuple[int, int, int], options: StepperOptions = OPTIONS) -
     }
 
 
+FULL_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "patch-small.yaml"
+
+
+def full_model_run(spacing_um: float, days: float) -> dict[str, Any]:
+    """The full model's course of ``examples/patch-small.yaml`` over ``days`` at ``spacing_um``,
+    run twice in this process (the second is warm); peak resident memory of the process."""
+    import resource
+
+    from needlesim import load
+    from needlesim.course.patch import simulate_patch_course
+
+    config = load(FULL_EXAMPLE)
+    sim = config.simulation.model_copy(
+        update={
+            "duration_days": days,
+            "output_days": [d for d in config.simulation.output_days or [] if d <= days],
+        }
+    )
+    config = config.model_copy(update={"simulation": sim})
+    cold = time.perf_counter()
+    simulate_patch_course(config, spacing_um=spacing_um)
+    cold_s = time.perf_counter() - cold
+    result = simulate_patch_course(config, spacing_um=spacing_um)
+    stats = result.patch.stats
+    return {
+        "spacing_um": spacing_um,
+        "days": days,
+        "voxels": result.grid.n_voxels,
+        "species": len(result.patch.species),
+        "cold_s": cold_s,
+        "wall_s": stats["wall_s"],
+        "steps": stats["accepted_steps"],
+        "rejected": stats["rejected_steps"],
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }
+
+
 def isolated(fn: Any, *args: Any) -> Any:
     """``fn(*args)`` in a fresh Python process (spawned), so that runs do not share JAX
     caches, allocator state or memory with each other or with this process."""
@@ -261,6 +305,7 @@ def main() -> None:
     parser.add_argument("--target", action="store_true", help="also the 100 x 100 x 125 grid")
     parser.add_argument("--no-pypde", action="store_true", help="skip the py-pde comparison")
     parser.add_argument("--json", action="store_true", help="also print the results as JSON")
+    parser.add_argument("--no-full", action="store_true", help="skip the full healing model")
     args = parser.parse_args()
 
     shapes = [(24, 24, 30), (32, 32, 40)]
@@ -332,8 +377,34 @@ def main() -> None:
             f"(rtol {vs['matched_needlesim_rtol']:g}): {vs['ratio_same_accuracy']:.0f}x; "
             f"/ needlesim at its default tolerance: {vs['ratio_default_tolerance']:.0f}x"
         )
+    full = [] if args.no_full else [
+        isolated(bench_patch.full_model_run, um, d)
+        for um, d in ((100.0, 30.0), (100.0, 60.0), (50.0, 60.0))
+    ]  # fmt: skip
+    if full:
+        reduced = min(
+            r["wall_s"] / r["voxels"] / (r["steps"] + r["rejected"]) for r in runs
+        )  # the reduced system's best cost per voxel-step in this run
+        print(
+            "\n### Full healing model (24 species per voxel), examples/patch-small.yaml "
+            "(2 pen sessions 30 days apart)\n"
+        )
+        print(
+            "| voxels (um) | days | first run s | warm s | steps (rej) | us per voxel-step | "
+            "x reduced system | peak RSS MB |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for r in full:
+            attempts = r["steps"] + r["rejected"]
+            per = r["wall_s"] / r["voxels"] / attempts
+            print(
+                f"| {r['voxels']:,} ({r['spacing_um']:g}) | {r['days']:g} | {r['cold_s']:.1f} | "
+                f"{r['wall_s']:.1f} | {r['steps']} ({r['rejected']}) | {1e6 * per:.2f} | "
+                f"{per / reduced:.1f} | {r['peak_rss_mb']:.0f} |"
+            )
     if args.json:
-        print(json.dumps({"course": runs, "versus_pypde": vs}, indent=2, default=str))
+        out = {"course": runs, "versus_pypde": vs, "full_model": full}
+        print(json.dumps(out, indent=2, default=str))
 
 
 if __name__ == "__main__":
