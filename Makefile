@@ -30,8 +30,8 @@ run: $(VENV)/.run-installed
 	$(BIN)/needlesim simulate $(EXAMPLE) --out $(OUT)/acne-scars
 
 lint: $(VENV)/.test-installed
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.test-installed
