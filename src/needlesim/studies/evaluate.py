@@ -369,7 +369,11 @@ def evaluate_courses(
     wanted = _check_observables(observables)
     n = len(patients)
     if n == 0 or not protocols:
-        return [evaluate_batch(patients, p, overrides, observables=observables) for p in protocols]
+        return [
+            evaluate_batch(patients, p, overrides, params=params, outcome_params=outcome_params,
+                           individual=individual, observables=observables)
+            for p in protocols
+        ]  # fmt: skip
     if expected:
         return _expected_courses(patients, protocols, overrides, params, outcome_params, wanted)
     cohort = _Cohort.of(patients, overrides, params, individual)
