@@ -7,7 +7,8 @@ each time for a patient of a new age (no cache can answer):
 
 * ``screen, batched``: the 108 courses on the expected patient (two solves per
   course) in one batched evaluation (``needlesim.studies.evaluate_courses``: chunks
-  of whole courses, solved in parallel threads);
+  of whole courses, solved in parallel threads), at the screen's tolerance
+  (``SCREEN_OPTIONS``, as the planner screens) and at the default one;
 * ``screen, one call per course`` (the **baseline**): the same 216 solves, one
   evaluator call per course (two patients each), as the search made its calls before;
 * ``shortlist on 32 virtual patients``: the recommended course, its alternatives
@@ -33,6 +34,7 @@ from needlesim.planning import plan_treatment
 from needlesim.planning.regions import depth_limit
 from needlesim.planning.search import (
     N_VIRTUAL,
+    SCREEN_OPTIONS,
     SearchGrid,
     limits_for,
     predict_all,
@@ -63,6 +65,8 @@ def main() -> None:
 
     t0 = time.perf_counter()
     plan_treatment(p0)  # compiles the screen's and the shortlist's shapes
+    predict_all(evaluate_batch, virtual_patients(p0, 1, 0), candidates, target, depth,
+                expected=True)  # fmt: skip  (the screen at the default tolerance)
     for n in sorted({c.sessions for c in candidates}):  # the per-course path's shapes
         one = next(p for c, p in zip(candidates, protocols, strict=True) if c.sessions == n)
         evaluate_batch(virtual_patients(p0, 2, 0), one, individual=False)
@@ -73,6 +77,12 @@ def main() -> None:
 
     def screen(i: int) -> None:
         pts = virtual_patients(patient(age(i)), 1, 0)
+        predict_all(
+            evaluate_batch, pts, candidates, target, depth, expected=True, options=SCREEN_OPTIONS
+        )
+
+    def screen_default(i: int) -> None:
+        pts = virtual_patients(patient(age(i)), 1, 0)
         predict_all(evaluate_batch, pts, candidates, target, depth, expected=True)
 
     def per_course(i: int) -> None:
@@ -81,8 +91,8 @@ def main() -> None:
             evaluate_batch(pts, protocol, individual=False)
 
     pts1 = virtual_patients(p0, 1, 0)
-    first = select(predict_all(evaluate_batch, pts1, candidates, target, depth, expected=True),
-                   limits)  # fmt: skip
+    first = select(predict_all(evaluate_batch, pts1, candidates, target, depth, expected=True,
+                               options=SCREEN_OPTIONS), limits)  # fmt: skip
     shortlist = list(dict.fromkeys(
         [q.candidate for q in (first.recommended, first.best_unconstrained) if q]
         + [q.candidate for q, _ in first.alternatives]
@@ -98,6 +108,7 @@ def main() -> None:
     baseline = timed(per_course, args.repeat)
     rows = [
         (f"screen, batched ({len(candidates)} courses x 2)", timed(screen, args.repeat)),
+        ("screen, batched, default tolerance", timed(screen_default, args.repeat)),
         ("screen, one call per course (baseline)", baseline),
         (f"shortlist ({len(shortlist)} courses) on {N_VIRTUAL} patients",
          timed(cohort, args.repeat)),

@@ -37,6 +37,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ..config import ConfigError, Observable, Problem, Protocol
+from ..solve import SolverOptions
 
 BatchEvaluator: TypeAlias = Callable[
     [pd.DataFrame, Protocol, Mapping[str, NDArray[np.float64]] | None], pd.DataFrame
@@ -174,6 +175,7 @@ def evaluate_protocols(
     protocols: Sequence[Protocol],
     *,
     expected: bool = False,
+    options: SolverOptions | None = None,
 ) -> list[pd.DataFrame]:
     """The outcomes of ``patients`` under each of ``protocols``, normalised
     (:func:`normalise_outcomes`).
@@ -183,11 +185,14 @@ def evaluate_protocols(
     *expected patient* of their profile (``courses(..., expected=True)``: the mean
     over the dominant individual factor; see
     :func:`needlesim.studies.evaluate_courses`); an evaluator without ``courses``
-    gets the patients as they are.
+    gets the patients as they are. ``options``: the solver's settings for ``courses``
+    (the planner's screen ranks at a looser tolerance); an evaluator without
+    ``courses`` ignores them.
     """
     many = getattr(evaluator, "courses", None)
     if many is not None:
-        raw = many(patients, list(protocols), None, expected=expected)
+        extra = {} if options is None else {"options": options}
+        raw = many(patients, list(protocols), None, expected=expected, **extra)
     else:
         raw = [evaluator(patients, protocol, None) for protocol in protocols]
     return [normalise_outcomes(r, patients) for r in raw]

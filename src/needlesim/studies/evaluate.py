@@ -31,7 +31,7 @@ from ..data import load_table
 from ..device import expected_injury
 from ..io.cpus import available_cpus
 from ..outcomes import OutcomeParameters, Trajectory, compute_observables
-from ..solve import simulate_layered_batch
+from ..solve import SolverOptions, simulate_layered_batch
 
 FloatArray = NDArray[np.float64]
 
@@ -348,9 +348,14 @@ def evaluate_courses(
     individual: bool = True,
     expected: bool = False,
     observables: Collection[str] | None = None,
+    options: SolverOptions | None = None,
 ) -> list[pd.DataFrame]:
     """``[evaluate_batch(patients, p, overrides, ...) for p in protocols]`` at each course's
     default days, with the courses solved together.
+
+    ``options``: the layered solver's settings (default :class:`SolverOptions`); a
+    looser tolerance for ranking many courses, as the planner's screen does
+    (:data:`needlesim.planning.search.SCREEN_OPTIONS`).
 
     ``expected``: each patient's outcomes are their expectation over the dominant
     individual factor (:func:`expected_patient_nodes`), the other factors at their
@@ -375,7 +380,9 @@ def evaluate_courses(
             for p in protocols
         ]  # fmt: skip
     if expected:
-        return _expected_courses(patients, protocols, overrides, params, outcome_params, wanted)
+        return _expected_courses(
+            patients, protocols, overrides, params, outcome_params, wanted, options
+        )
     cohort = _Cohort.of(patients, overrides, params, individual)
     courses = [_Course.of(p, cohort.skins, needs_dense_grid(wanted)) for p in protocols]
     n_sessions = _round_up(max(c.session_days.size for c in courses), SESSION_QUANTUM)
@@ -390,7 +397,8 @@ def evaluate_courses(
     with ThreadPoolExecutor(max_workers=min(len(groups), available_cpus())) as pool:
         parts = pool.map(
             lambda members: _solve_courses(
-                members, courses, cohort, n_sessions, n_saves, size, wanted, outcome_params
+                members, courses, cohort, n_sessions, n_saves, size, wanted, outcome_params,
+                options or SolverOptions(),
             ),
             groups,
         )
@@ -421,6 +429,7 @@ def _expected_courses(
     params: Parameters | None,
     outcome_params: OutcomeParameters | None,
     wanted: list[str] | None,
+    options: SolverOptions | None,
 ) -> list[pd.DataFrame]:
     """:func:`evaluate_courses` with ``expected=True``: every patient at both nodes of
     :func:`expected_patient_nodes`, then the mean over the nodes."""
@@ -434,7 +443,7 @@ def _expected_courses(
     at_nodes = {**given, name: base * np.tile(nodes, len(patients))}
     tables = evaluate_courses(
         doubled, protocols, at_nodes, params=params, outcome_params=outcome_params,
-        individual=False, observables=wanted,
+        individual=False, observables=wanted, options=options,
     )  # fmt: skip
     out = []
     for table in tables:  # rows: patient-major, each patient k times, then its days
@@ -474,6 +483,7 @@ def _solve_courses(
     size: int,
     wanted: list[str] | None,
     outcome_params: OutcomeParameters | None,
+    options: SolverOptions,
 ) -> dict[int, dict[str, FloatArray]]:
     """One chunk of :func:`evaluate_courses`: ``{course: {observable: [patient, day]}}``."""
     n = cohort.ages.size
@@ -489,7 +499,7 @@ def _solve_courses(
           for f in range(len(SessionInjury._fields)))
     )  # fmt: skip
     saves = np.stack([padded[k][2] for k in which])
-    solved = simulate_layered_batch(chunk_params, cov, days, inj, saves)
+    solved = simulate_layered_batch(chunk_params, cov, days, inj, saves, options)
     states = np.asarray(solved.states)
     rest = np.asarray(solved.baseline)
     for k, j in enumerate(members):
