@@ -8,8 +8,9 @@ the stage solved together (:func:`needlesim.scale.evaluate_protocols`):
    the dominant individual factor at two Gauss-Hermite nodes, the other factors at
    their mean (:func:`needlesim.studies.evaluate.expected_patient_nodes`): two rows
    per course, solved at a looser tolerance (:data:`SCREEN_OPTIONS`). Selection
-   (below) on these predictions gives a shortlist: the recommended course, its two alternatives, the course with the largest
-   improvement regardless of risk, and the next safest courses near the best
+   (below) on these predictions gives a shortlist: the recommended course, its two
+   alternatives, the course with the largest improvement regardless of risk, and
+   the next safest courses near the best
    (:func:`safest_near_best`).
 2. **Predict.** The shortlist on ``n_virtual`` virtual copies of the patient (same
    demographics, different per-patient seeds: common random numbers across
