@@ -65,8 +65,9 @@ def main() -> None:
 
     t0 = time.perf_counter()
     plan_treatment(p0)  # compiles the screen's and the shortlist's shapes
-    predict_all(evaluate_batch, virtual_patients(p0, 1, 0), candidates, target, depth,
-                expected=True)  # fmt: skip  (the screen at the default tolerance)
+    predict_all(
+        evaluate_batch, virtual_patients(p0, 1, 0), candidates, target, depth, expected=True
+    )  # fmt: skip  (the screen at the default tolerance)
     for n in sorted({c.sessions for c in candidates}):  # the per-course path's shapes
         one = next(p for c, p in zip(candidates, protocols, strict=True) if c.sessions == n)
         evaluate_batch(virtual_patients(p0, 2, 0), one, individual=False)

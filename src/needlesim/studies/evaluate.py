@@ -397,7 +397,12 @@ def evaluate_courses(
     with ThreadPoolExecutor(max_workers=min(len(groups), available_cpus())) as pool:
         parts = pool.map(
             lambda members: _solve_courses(
-                members, courses, cohort, n_sessions, n_saves, size, wanted, outcome_params,
+                members,
+                courses,
+                cohort,
+                (n_sessions, n_saves, size),
+                wanted,
+                outcome_params,
                 options or SolverOptions(),
             ),
             groups,
@@ -478,14 +483,14 @@ def _solve_courses(
     members: list[int],
     courses: list[_Course],
     cohort: _Cohort,
-    n_sessions: int,
-    n_saves: int,
-    size: int,
+    shape: tuple[int, int, int],
     wanted: list[str] | None,
     outcome_params: OutcomeParameters | None,
     options: SolverOptions,
 ) -> dict[int, dict[str, FloatArray]]:
-    """One chunk of :func:`evaluate_courses`: ``{course: {observable: [patient, day]}}``."""
+    """One chunk of :func:`evaluate_courses`: ``{course: {observable: [patient, day]}}``;
+    ``shape``: the padded sessions, save days and rows of every chunk."""
+    n_sessions, n_saves, size = shape
     n = cohort.ages.size
     tables: dict[int, dict[str, FloatArray]] = {}
     padded = [courses[j].padded(n_sessions, n_saves) for j in members]
