@@ -232,5 +232,11 @@ def test_validation_page_lists_the_calibration_targets(page: Any, shots: Path) -
     open_page(page, "/validation", "#validation-table")
     rows = page.locator("#validation-table tbody tr")
     assert rows.count() == len(services.calibration_report()["targets"])
-    wait_plots(page, 1)
+    # the held-out figure out of the box: the packaged cross-validation (or a local run)
+    cv = services.cross_validation()
+    assert cv is not None
+    held_out = page.locator("#cross-validation-table tbody tr")
+    assert held_out.count() == len(cv.measurements)
+    assert "within tolerance" in page.locator("#cross-validation-summary").inner_text()
+    wait_plots(page, 2)
     page.screenshot(path=str(shots / "validation.png"), full_page=True)

@@ -659,8 +659,18 @@ def cross_validate(
         console=console,
     )
     if folder is not None:
+        from datetime import UTC, datetime
+
+        from . import __version__
+
+        record = {
+            "needlesim_version": __version__,
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "studies": str(studies),
+            **result.to_dict(),
+        }
         folder.mkdir(parents=True, exist_ok=True)
-        write_text(folder / "cross_validation.json", json.dumps(result.to_dict(), indent=2))
+        write_text(folder / "cross_validation.json", json.dumps(record, indent=2))
         plot_cross_validation(result, folder / "cross_validation.png")
     return result
 

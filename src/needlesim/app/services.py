@@ -160,20 +160,45 @@ def calibration_report() -> dict[str, Any]:
     return data
 
 
-def cross_validation(root: Path | None = None) -> list[dict[str, Any]] | None:
-    """The measurements of the latest leave-one-study-out run, where ``needlesim validate
-    --cross-validate`` wrote one (``results/validation/``); else None."""
+@dataclass(frozen=True)
+class CrossValidation:
+    """A leave-one-study-out result: its held-out measurements and where it comes from."""
+
+    measurements: list[dict[str, Any]]
+    source: str
+    summary: dict[str, Any]
+
+
+def cross_validation(root: Path | None = None) -> CrossValidation | None:
+    """The latest leave-one-study-out run: this folder's, where ``needlesim validate
+    --cross-validate`` wrote one (``results/validation/``), else the packaged one
+    (``needlesim/data/cross_validation.json``, the run the docs report); None if
+    neither has measurements."""
     import json
+    from importlib import resources
 
     base = root or Path.cwd()
-    for path in (
+    local = [
         base / "results" / "validation" / "cross_validation.json",
         base / "results" / "cross_validation.json",
-    ):
-        if path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            rows = data.get("measurements") if isinstance(data, dict) else None
-            return rows if isinstance(rows, list) else None
+    ]
+    packaged = resources.files("needlesim.data").joinpath("cross_validation.json")
+    for path in [*local, packaged]:
+        if not path.is_file():
+            continue
+        data = json.loads(path.read_text(encoding="utf-8"))
+        rows = data.get("measurements") if isinstance(data, dict) else None
+        if not isinstance(rows, list) or not rows:
+            continue
+        if path is not packaged:
+            source = f"the run in {path}"
+        else:
+            source = (
+                f"the packaged run ({data.get('date', 'undated')}, needlesim "
+                f"{data.get('needlesim_version', '?')}; docs/validation.md)"
+            )
+        keys = ("fraction_within_tolerance", "coverage", "median_relative_interval_width")
+        return CrossValidation(rows, source, {k: data[k] for k in keys if k in data})
     return None
 
 

@@ -21,7 +21,10 @@ def _position(t: dict[str, Any]) -> float:
     return float((t["measured"] - lo) / (hi - lo)) if hi > lo else 0.5
 
 
-def _calibration_figure(targets: list[dict[str, Any]]) -> go.Figure:
+def _calibration_figure(
+    targets: list[dict[str, Any]], title: str = "Calibration targets (in-sample)"
+) -> go.Figure:
+    """Where each measured value lies in the 95 % interval of its predicted study mean."""
     fig = go.Figure()
     names = [f"{t['study']}: {_outcome(t)[0]}" for t in targets]
     fig.add_vrect(
@@ -42,7 +45,7 @@ def _calibration_figure(targets: list[dict[str, Any]]) -> go.Figure:
         )
     )
     fig.update_xaxes(title="measured value's place in the interval (0 = lower end, 1 = upper end)")
-    return style_figure(fig, "Calibration targets (in-sample)", 140 + 26 * len(targets))
+    return style_figure(fig, title, 140 + 26 * len(targets))
 
 
 def _outcome(t: dict[str, Any]) -> tuple[str, str]:
@@ -88,18 +91,39 @@ def _measurement_table(
 
 def _cross_validation_part() -> Any:
     cv = services.cross_validation()
-    if not cv:
+    if cv is None:
         return html.P(
-            "No cross-validation has been run here yet: `needlesim validate studies/calibration "
-            "--cross-validate` refits without each study and predicts it (docs/validation.md "
-            "has the latest result).",
+            "No cross-validation here: `needlesim validate studies/calibration "
+            "--cross-validate` refits without each study and predicts it (docs/validation.md).",
             className="muted",
         )
-    within = sum(bool(r["within_tolerance"]) for r in cv)
+    rows = cv.measurements
+    within = sum(bool(r["within_tolerance"]) for r in rows)
+    figures = [f"{within} of {len(rows)} held-out measurements within tolerance"]
+    if "coverage" in cv.summary:
+        figures.append(
+            f"{100 * cv.summary['coverage']:.0f} % inside the 95 % interval of the predicted "
+            "study mean"
+        )
+    if "median_relative_interval_width" in cv.summary:
+        figures.append(
+            f"median interval width {100 * cv.summary['median_relative_interval_width']:.0f} % "
+            "of the predicted mean"
+        )
     return html.Div(
         [
-            html.P(f"{within} of {len(cv)} held-out measurements within tolerance."),
-            _measurement_table(cv, "cross-validation-table"),
+            html.P(
+                "Each study left out of the fit in turn, then predicted: "
+                + "; ".join(figures)
+                + f". From {cv.source}. Within tolerance: inside the interval, or within "
+                "35 % of the predicted mean.",
+                id="cross-validation-summary",
+            ),
+            dcc.Graph(
+                figure=_calibration_figure(rows, "Cross-validation (held out)"),
+                config=GRAPH_CONFIG,
+            ),
+            _measurement_table(rows, "cross-validation-table"),
         ]
     )
 
