@@ -33,6 +33,7 @@ import pandas as pd
 from .. import __version__
 from ..config import ConfigError, Problem, Study
 from ..io import config_hash, write_json
+from ..io.progress import progress_bar
 from .arms import ArmsStudy, study_arms
 from .batches import Batch, plan_batches, sample_batch
 from .evaluator import (
@@ -43,7 +44,7 @@ from .evaluator import (
     normalise_outcomes,
     resolve_evaluator,
 )
-from .executor import INLINE, open_client, progress_bar
+from .executor import INLINE, open_client
 from .parts import part_is_complete, part_path, write_part
 
 DEFAULT_BATCH_SIZE = 1000

@@ -20,17 +20,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
 from ..io.cpus import available_cpus
+from ..io.progress import progress_bar
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -93,20 +84,6 @@ def open_client(workers: int | None = None, scheduler: Any = None) -> Iterator[C
         Client(cluster) as client,
     ):
         yield client
-
-
-def progress_bar(enabled: bool = True) -> Progress:
-    """A rich progress bar on stderr: description, bar, done/total, elapsed, remaining."""
-    return Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not enabled,
-        transient=False,
-    )
 
 
 def map_ordered(

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 from rich.console import Console
-from rich.progress import Progress
 
+from ...io.progress import progress_bar
 from .data import Datum, load_data
 from .design import DEFAULT_DESIGN, build_emulator, design_runs
 from .emulator import Emulator
@@ -130,7 +130,7 @@ def cross_validate_data(
     groups = sorted({d.group for d in data})
     sampler = Sampler(spec, emulator, layout(data, spec), samples, max(samples // 2, 200), chains)
     rows: list[dict[str, Any]] = []
-    with Progress(console=console or Console(stderr=True), transient=True) as progress:
+    with progress_bar(console=console, transient=True) as progress:
         task = progress.add_task("cross-validation refits", total=len(groups))
         for g in groups:
             held = [i for i, d in enumerate(data) if d.group == g]

@@ -29,12 +29,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from rich.console import Console
-from rich.progress import Progress
 from scipy.special import logit, ndtr, ndtri
 
 from ...biology import Parameters, default_parameters
 from ...config import Observable, Study
+from ...io.progress import progress_bar
 from ...outcomes import OutcomeParameters, reading_sd
 from ...outcomes.adjuncts import apply_adjuncts
 from ...studies import evaluate_batch, patient_table
@@ -140,7 +139,7 @@ def run_design(
 ) -> FloatArray:
     """The model at every design point ``u[N, d]`` (``ln theta``), with a progress bar."""
     rows = []
-    with Progress(console=Console(stderr=True), transient=True) as progress:
+    with progress_bar(transient=True) as progress:
         task = progress.add_task(label, total=u.shape[0])
         for point in u:
             rows.append(model(np.exp(point)))
