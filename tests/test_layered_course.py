@@ -102,8 +102,28 @@ def test_pigment_response_grows_with_fitzpatrick_type_and_depth() -> None:
     assert deep[0] < 0.01 * deep[-1] and deep[1] < 0.1 * deep[-1]
 
 
-def test_melanin_follows_the_pigment_response_and_clears() -> None:
+def test_melanin_follows_the_pigment_response_then_settles_at_the_shedding_balance() -> None:
+    """Type VI: melanin first rises with the pigment response (PIH drive); once that has
+    gone, the melanocytes' rest output is shed with a thicker epidermis, ``Mel = 1 / E``."""
     traj = course((0.0,), "1.5", fitzpatrick=6.0)
     melanin = change(traj, "melanin", 1)
+    epidermis = change(traj, "keratinocytes", 1)
+    pigment = np.asarray(traj.get("pigment_response"))[:, 1]
     assert melanin.max() > 0.1
-    assert melanin[at(traj, 360.0)] < 0.1 * melanin.max()
+    i = at(traj, 360.0)
+    assert pigment[i] < 1e-3 * pigment.max()
+    assert epidermis[i] > 0.05  # still thicker a year on (Aust 2008)
+    assert epidermis[i] < epidermis[at(traj, 300.0)]  # thinning back towards rest
+    # melanin follows 1 / E, which rises as the epidermis thins, with the lag of its ~4-week
+    # clearance: just below it
+    assert -0.05 < (1.0 + melanin[i]) * (1.0 + epidermis[i]) - 1.0 < 0.0
+    assert melanin[i] < 0.0  # lighter than before the course: the direction after needling
+
+
+def test_needling_without_a_pigment_response_lowers_melanin() -> None:
+    """Type I (no pigment response to speak of): melanin only falls, as the epidermis
+    renews faster (Al Qarqaz 2018: pigmentation index improved; Lima 2017: lighter skin)."""
+    traj = course(MONTHLY[:3], "1.5", fitzpatrick=1.0)
+    melanin = change(traj, "melanin", 1)
+    assert melanin.max() < 1e-3
+    assert melanin[at(traj, 90.0)] < -0.05

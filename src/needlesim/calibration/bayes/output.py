@@ -221,6 +221,7 @@ def plot_prior_posterior(done: BayesCalibration, path: Path) -> Path:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
     from scipy.stats import gaussian_kde, truncnorm
 
     n = len(done.spec.free)
@@ -236,6 +237,12 @@ def plot_prior_posterior(done: BayesCalibration, path: Path) -> Path:
         if np.std(u) > 0:
             ax.plot(np.exp(x), gaussian_kde(u)(x), "C0", label="posterior")
         ax.set_xscale("log")
+        # labels at 10^k (1, 2, 5 x 10^k under two decades) in plain numbers: the default
+        # also labels the minor ticks of a short range, and they overlap
+        decades = np.log10(f.prior.hi / f.prior.lo)
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0,) if decades > 2 else (1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_title(f.name, fontsize=9)
         ax.set_yticks([])
     for ax in list(axes.flat)[n:]:
