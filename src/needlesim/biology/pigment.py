@@ -24,17 +24,19 @@ falls unless the inflammatory pigment response outweighs it: the direction
 reported after needling (Al Qarqaz 2018: pigmentation index improved in types
 III-V; Lima 2017: lightness +13 % in melasma; Budamakuntla 2013: needling
 added to tranexamic acid, mMASI -44 % against -36 %). At rest ``E = 1`` and
-the rate is the previous ``tau k_mel (1 + a_mel Pg - Mel)``. Darker skin is a risk factor for post-inflammatory
-hyperpigmentation after microneedling (Chu 2021), but at standard protocols
-PIH is uncommon even in types IV-VI (Fabbrocini 2014: none in a type VI group;
-Alster & Li 2020: none persistent in types I-VI; Al Qarqaz 2018: none in
-III-V; Chawla 2014: 1 of 30) and absent in types I-II (Cachafeiro 2016: 0 %;
-Fabbrocini 2009: none), while 7 of 32 had PIH after needling striae (Arch
-Dermatol Res 2023, types II-V). ``s(f)`` is a steep Hill function, half-maximal
-below type 3: near zero in types I-II, of the same order in types III-VI, so
-that a standard course stays under a quarter of patients in types V-VI. The
-individual melanocyte reactivity (lognormal) is part of the PIH observation
-model (``outcomes.yaml``: ``pih_log_sd``).
+the rate is the previous ``tau k_mel (1 + a_mel Pg - Mel)``.
+
+Darker skin is a risk factor for post-inflammatory hyperpigmentation after
+microneedling (Chu 2021), but at standard protocols PIH is uncommon even in
+types IV-VI (Fabbrocini 2014: none in a type VI group; Alster & Li 2020: none
+persistent in types I-VI; Al Qarqaz 2018: none in III-V; Chawla 2014: 1 of 30)
+and absent in types I-II (Cachafeiro 2016: 0 %; Fabbrocini 2009: none), while 7
+of 32 had PIH after needling striae (Arch Dermatol Res 2023, types II-V).
+``s(f)`` is a steep Hill function, half-maximal below type 3: near zero in
+types I-II, of the same order in types III-VI, so that a standard course stays
+under a quarter of patients in types V-VI. The individual melanocyte reactivity
+(lognormal) is part of the PIH observation model (``outcomes.yaml``:
+``pih_log_sd``).
 """
 
 from __future__ import annotations
