@@ -192,16 +192,22 @@ def plot_cross_validation(result: CrossValidationResult, path: str | Path) -> Pa
         )
         ax.set_xlim(-1, 1)
         ax.set_xticks([])
-        ax.set_title(f"{r['study']}\n{r['observable']} d{r['day']:g}", fontsize=7)
-    for ax in list(axes.flat)[n:]:
+        statistic = "" if r.get("statistic", "mean") == "mean" else f" ({r['statistic']})"
+        ax.set_title(f"{r['study']}\n{r['observable']}{statistic} d{r['day']:g}", fontsize=7)
+    spare = list(axes.flat)[n:]
+    for ax in spare:
         ax.axis("off")
-    axes.flat[0].legend(fontsize=6)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    (spare[0] if spare else axes.flat[0]).legend(
+        handles, labels, fontsize=8 if spare else 6, loc="center" if spare else "best"
+    )
     fig.suptitle(
         f"leave-one-group-out: {100 * result.fraction_within_tolerance:.0f} % within tolerance, "
-        f"coverage {100 * result.coverage:.0f} %",
-        fontsize=9,
+        f"coverage {100 * result.coverage:.0f} %, median interval width "
+        f"{100 * result.median_relative_interval_width:.0f} % of the predicted mean",
+        fontsize=10,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 1.0 - 0.5 / (2.8 * rows)))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
