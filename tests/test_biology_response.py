@@ -72,7 +72,7 @@ def test_pih_after_a_standard_roller_course_is_rare_in_light_skin(pih_by_type) -
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap (issue 11): the 29-study posterior of pih_threshold (10.4 [6.5, 19.6]) "
+    reason="known gap (issue 11): the 29-study posterior of pih_threshold (10.4 [6.4, 19.0]) "
     "gives 0.6 % in types V-VI: the PIH zeros of Fabbrocini 2014 type VI (0/20), Al Qarqaz, "
     "Cachafeiro and Alster & Li outweigh striae 2023 (7/32), which the model predicts at 1 %",
 )
