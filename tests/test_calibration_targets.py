@@ -91,12 +91,9 @@ def test_packaged_cross_validation_holds_out_every_packaged_target() -> None:
     """The packaged held-out record (docs/validation.md, the app's Validation page) is of
     the same evidence base as the packaged fit: every calibration measurement, held out once,
     with the same measured value, and at least 80 % of them within tolerance (issue 11)."""
-    import json
-    from importlib import resources
+    from needlesim.data import load_table
 
-    record = json.loads(
-        resources.files("needlesim.data").joinpath("cross_validation.json").read_text("utf-8")
-    )
+    record = load_table("cross_validation.json")  # JSON is YAML
 
     def key(row: dict) -> tuple[str, str, str, float, float]:
         return (

@@ -168,7 +168,8 @@ def plot_cross_validation(result: CrossValidationResult, path: str | Path) -> Pa
     n = len(result.measurements)
     cols = min(4, max(n, 1))
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.8 * rows), squeeze=False)
+    height = 2.8 * rows  # inches
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, height), squeeze=False)
     for ax, r in zip(axes.flat, result.measurements, strict=False):
         m = r["mean"]
         ax.axhspan(m - 0.35 * abs(m), m + 0.35 * abs(m), color="0.9", label="mean +-35 %")
@@ -207,7 +208,7 @@ def plot_cross_validation(result: CrossValidationResult, path: str | Path) -> Pa
         f"{100 * result.median_relative_interval_width:.0f} % of the predicted mean",
         fontsize=10,
     )
-    fig.tight_layout(rect=(0.0, 0.0, 1.0, 1.0 - 0.5 / (2.8 * rows)))
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 1.0 - 0.5 / height))  # half an inch for the title
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return Path(path)
