@@ -9,7 +9,10 @@ Cases (warm: after compilation; best of a few runs for the single patient):
 * ``needlesim, 1 patient``: :func:`needlesim.solve.simulate_layered`;
 * ``needlesim, 1000 patients (vmap)``: :func:`simulate_layered_batch`, patients
   with their own parameters (lognormal +-20 % on five rates), ages 20-70,
-  Fitzpatrick 1-6 and layer thicknesses +-10 %;
+  Fitzpatrick 1-6 and layer thicknesses +-10 %, in one vectorised call;
+* ``needlesim, 1000 patients (cache-sized chunks on every core)``: the same
+  patients as cohorts solve them (:func:`needlesim.studies.evaluate.map_chunks`:
+  chunks of about 100 patients, one thread per CPU);
 * ``baseline``: the same right-hand side evaluated by NumPy
   (:class:`needlesim.solve.numpy_twin.NumpyLayered`) and solved patient by
   patient with ``scipy.integrate.solve_ivp(method="LSODA")`` at the same
@@ -34,7 +37,9 @@ from scipy.integrate import solve_ivp
 import needlesim  # noqa: F401  (switches on float64)
 from needlesim.biology import Covariates, Parameters, SessionInjury, default_parameters
 from needlesim.solve import SolverOptions, simulate_layered, simulate_layered_batch
+from needlesim.io.cpus import solver_threads
 from needlesim.solve.numpy_twin import NumpyLayered, pack_np
+from needlesim.studies.evaluate import chunk_plan, map_chunks
 
 THICKNESS_UM = np.array([16.8, 108.35, 187.4, 749.6, 5000.0])
 SESSIONS = np.array([0.0, 30.0, 60.0, 90.0])
@@ -107,6 +112,24 @@ def time_batch(n: int, options: SolverOptions) -> tuple[float, int]:
     return time.perf_counter() - t0, int(np.asarray(traj.steps).sum(axis=-1).max())
 
 
+def time_chunked(n: int, options: SolverOptions) -> tuple[float, int, int]:
+    """Seconds of the batch solved as cohorts solve it; chunks and threads used."""
+    params, patients = cohort(n)
+    params = params.broadcast((n,))
+    injuries = course_injuries(len(SESSIONS))
+
+    def solve(rows: np.ndarray, pad: np.ndarray) -> np.ndarray:
+        take = jax.tree.map(lambda x: np.asarray(x)[pad], params)
+        cov = Covariates(*(np.asarray(x)[pad] for x in patients))
+        traj = simulate_layered_batch(take, cov, SESSIONS, injuries, SAVE_DAYS, options)
+        return np.asarray(traj.states)[: rows.size]
+
+    map_chunks(n, solve)  # compiles the chunk shape
+    t0 = time.perf_counter()
+    map_chunks(n, solve)
+    return time.perf_counter() - t0, chunk_plan(n)[0], solver_threads()
+
+
 def lsoda_patient(params: Parameters, patient: Covariates, options: SolverOptions) -> int:
     """Solve one patient's course with NumPy + LSODA; returns the number of RHS calls."""
     twin = NumpyLayered.of(params, patient)
@@ -158,6 +181,7 @@ def main() -> None:
     per_patient, nfev = time_baseline(args.baseline_patients, options)
     single, steps = time_single(options)
     batch, batch_steps = time_batch(args.patients, options)
+    chunked, n_chunks, threads = time_chunked(args.patients, options)
 
     rows = [
         ("needlesim, 1 patient", single, per_patient / single, f"{steps} steps"),
@@ -166,6 +190,12 @@ def main() -> None:
             batch,
             per_patient * args.patients / batch,
             f"<= {batch_steps} steps",
+        ),
+        (
+            f"needlesim, {args.patients} patients (chunks on every core)",
+            chunked,
+            per_patient * args.patients / chunked,
+            f"{n_chunks} chunks, {threads} threads",
         ),
         (
             f"baseline NumPy + LSODA, per patient (mean of {args.baseline_patients})",

@@ -286,3 +286,27 @@ def test_results_do_not_depend_on_the_chunking(monkeypatch: pytest.MonkeyPatch) 
     assert evaluate.chunk_plan(40)[0] == 1
     whole = evaluate_batch(table, protocol, days=[28.0, 60.0])
     pd.testing.assert_frame_equal(chunked, whole, rtol=1e-12, atol=1e-12)
+
+
+def test_concurrent_chunks_give_the_numbers_of_one_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chunks of a batch run on one thread per core; which thread solves which chunk
+    must not change a digit, nor the order of the rows."""
+    import needlesim.studies.evaluate as evaluate
+    from needlesim.io.cpus import solver_threads
+
+    table = patients(seed=list(range(30)), age_years=[20.0 + 2 * i for i in range(30)])
+    protocol = course(1.5, 2, 28.0)
+    monkeypatch.setattr(evaluate.jax, "default_backend", lambda: "cpu")
+    monkeypatch.setattr(evaluate, "CHUNK_PATIENTS", 8)
+    assert evaluate.chunk_plan(30)[0] >= 3
+    monkeypatch.setattr(evaluate, "solver_threads", lambda: 3)
+    threaded = evaluate_batch(table, protocol, days=[28.0, 60.0])
+    monkeypatch.setattr(evaluate, "solver_threads", lambda: 1)
+    serial = evaluate_batch(table, protocol, days=[28.0, 60.0])
+    pd.testing.assert_frame_equal(threaded, serial, rtol=0, atol=0)
+    assert list(serial["patient_id"].unique()) == list(table["patient_id"])
+
+    monkeypatch.setenv("PJRT_NPROC", "1")  # a Dask worker's single core
+    assert solver_threads() == 1
+    monkeypatch.delenv("PJRT_NPROC")
+    assert solver_threads() >= 1
