@@ -36,8 +36,8 @@ from scipy.integrate import solve_ivp
 
 import needlesim  # noqa: F401  (switches on float64)
 from needlesim.biology import Covariates, Parameters, SessionInjury, default_parameters
-from needlesim.solve import SolverOptions, simulate_layered, simulate_layered_batch
 from needlesim.io.cpus import solver_threads
+from needlesim.solve import SolverOptions, simulate_layered, simulate_layered_batch
 from needlesim.solve.numpy_twin import NumpyLayered, pack_np
 from needlesim.studies.evaluate import chunk_plan, map_chunks
 
