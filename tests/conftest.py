@@ -13,6 +13,10 @@ matplotlib.use("Agg")
 # The tests never write JAX's persistent compilation cache into the user's home
 # (set before needlesim is imported; tests of the cache use their own folders).
 os.environ["NEEDLESIM_NO_CACHE"] = "1"
+# ``make test`` runs one pytest worker per core: each solves its chunks of patients on
+# one thread (io.cpus.solver_threads) instead of two workers x two threads on 2 cores.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("NEEDLESIM_THREADS", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

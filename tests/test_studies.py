@@ -292,7 +292,7 @@ def test_concurrent_chunks_give_the_numbers_of_one_thread(monkeypatch: pytest.Mo
     """The chunks of a batch run on one thread per core; which thread solves which chunk
     must not change a digit, nor the order of the rows."""
     import needlesim.studies.evaluate as evaluate
-    from needlesim.io.cpus import solver_threads
+    from needlesim.io.cpus import available_cpus, solver_threads
 
     table = patients(seed=list(range(30)), age_years=[20.0 + 2 * i for i in range(30)])
     protocol = course(1.5, 2, 28.0)
@@ -306,7 +306,10 @@ def test_concurrent_chunks_give_the_numbers_of_one_thread(monkeypatch: pytest.Mo
     pd.testing.assert_frame_equal(threaded, serial, rtol=0, atol=0)
     assert list(serial["patient_id"].unique()) == list(table["patient_id"])
 
+    monkeypatch.delenv("NEEDLESIM_THREADS", raising=False)
     monkeypatch.setenv("PJRT_NPROC", "1")  # a Dask worker's single core
     assert solver_threads() == 1
     monkeypatch.delenv("PJRT_NPROC")
-    assert solver_threads() >= 1
+    assert solver_threads() == available_cpus()
+    monkeypatch.setenv("NEEDLESIM_THREADS", "1")
+    assert solver_threads() == 1

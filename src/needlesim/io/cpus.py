@@ -14,9 +14,13 @@ def available_cpus() -> int:
 
 
 def solver_threads() -> int:
-    """Threads to solve independent chunks of patients on: one per available CPU, or
-    ``PJRT_NPROC`` when it is set (a local Dask worker of ``needlesim cohort`` is given
-    one core this way, so its chunks run one after the other instead of oversubscribing)."""
-    limit = os.environ.get("PJRT_NPROC", "")
+    """Threads to solve independent chunks of patients on: ``NEEDLESIM_THREADS`` when set,
+    else ``PJRT_NPROC`` when set (a local Dask worker of ``needlesim cohort`` is given one
+    core this way, so its chunks run one after the other instead of oversubscribing),
+    else one per available CPU; never more than the available CPUs."""
     cpus = available_cpus()
-    return max(1, min(cpus, int(limit))) if limit.isdigit() else cpus
+    for name in ("NEEDLESIM_THREADS", "PJRT_NPROC"):
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return min(cpus, int(value))
+    return cpus
