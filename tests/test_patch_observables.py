@@ -232,3 +232,33 @@ def test_rest_collagen_is_the_rest_state_of_the_dermis(course: PatchCourseResult
     dermis = dermal_mask(course.grid)
     assert np.all(rest[dermis] > 0.0)
     np.testing.assert_allclose(new_collagen(course)[1][0], 0.0, atol=1e-12)  # day 0
+
+
+def test_a_run_that_ends_before_a_session_simulates_the_sessions_before_its_end(
+    course: PatchCourseResult,
+) -> None:
+    """``duration_days`` shorter than the schedule: both levels run to the end without the
+    later sessions (the patch refused the run with a library error before), and the run's
+    warnings say so; up to that day it is the full course's run."""
+    short = simulate_patch_course(_config(simulation__duration_days=20), spacing_um=SPACING_UM)
+    assert short.end_day == 20.0
+    np.testing.assert_array_equal(short.session_days, [0.0])
+    assert len(short.devices) == 1
+    warnings = summary(short)["warnings"]
+    late = [w for w in warnings if w["code"] == "sessions_after_end"]
+    assert len(late) == 1 and late[0]["field"] == "simulation.duration_days"
+    assert "day 30" in late[0]["message"]
+    assert not [w for w in summary(course)["warnings"] if w["code"] == "sessions_after_end"]
+    # the same first session: the observables of the two runs agree up to day 14
+    for name, values in patch_observables(short).items():
+        full = patch_observables(course)[name]
+        t_short, t_full = short.patch.profiles()[0], course.patch.profiles()[0]
+        for day in (1.0, 7.0, 14.0):
+            a = values[int(np.argmin(np.abs(t_short - day)))]
+            b = full[int(np.argmin(np.abs(t_full - day)))]
+            assert np.isclose(a, b, rtol=2e-3, atol=1e-6) or (np.isnan(a) and np.isnan(b)), (
+                name,
+                day,
+                a,
+                b,
+            )

@@ -101,6 +101,18 @@ def test_explicit_sessions_name_the_session_field() -> None:
     assert _fields(config, "depth_limit") == {"protocol.sessions[2].needle_length_mm"}
 
 
+def test_sessions_after_the_end_of_the_run_are_named() -> None:
+    """3 sessions 28 days apart (days 0, 28, 56): a run of 56 days or more has them all."""
+    assert _fields(_run(**{"simulation": {"duration_days": 56}}), "sessions_after_end") == set()
+    one = [w for w in check_run(_run(**{"simulation": {"duration_days": 40}}))
+           if w.code == "sessions_after_end"]  # fmt: skip
+    assert [w.field for w in one] == ["simulation.duration_days"]
+    assert "day 56, which is not simulated" in one[0].message
+    two = [w for w in check_run(_run(**{"simulation": {"duration_days": 10}}))
+           if w.code == "sessions_after_end"]  # fmt: skip
+    assert "sessions on days 28, 56, which are not simulated" in two[0].message
+
+
 def test_study_population_outside_the_domain() -> None:
     study = Study.model_validate(
         {"name": "s", "population": {"age_years": {"min": 60, "max": 90}, "region": "neck"}}

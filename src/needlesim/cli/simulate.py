@@ -35,6 +35,7 @@ def simulate(
 
     run = api.load(config, kind="run")
     folder = api.check_output_dir(out_dir or default_out(config))
+    print_warnings(api.check_run(run))
     if run.simulation.fidelity == "patch":
         with err.status(f"simulating {run.name} on a 3D patch"):
             result = api.simulate(run, checkpoint_dir=folder)  # checkpoints in folder, resumes
@@ -60,7 +61,6 @@ def simulate(
         )
         out.print(f"wrote {folder}/summary.json, patch.zarr, PNGs and a .vti")
         return
-    print_warnings(api.check_run(run))
     with err.status(f"simulating {run.name} ({run.protocol.session_count} sessions)"):
         result = api.simulate(run)
         result.save(folder)

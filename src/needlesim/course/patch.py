@@ -214,8 +214,11 @@ def simulate_patch_course(
     grid = setup.grid
 
     days, injuries, devices = session_injuries(config)
-    has_sessions = bool(config.protocol.session_count)
     end = float(config.simulation.end_day(config.protocol.last_session_day))
+    inside = np.flatnonzero(days <= end)  # sessions after the end are not simulated
+    days, devices = days[inside], [devices[i] for i in inside if i < len(devices)]
+    injuries = SessionInjury(*(np.asarray(x)[inside] for x in injuries))
+    has_sessions = bool(config.protocol.session_count) and bool(devices)
     sessions: list[Session] = []
     for day, dev in zip(days if has_sessions else [], devices, strict=True):
         needle = NeedleGeometry.from_device(dev.device)
@@ -652,8 +655,9 @@ def observables_summary(result: PatchCourseResult) -> dict[str, Any]:
 
 
 def summary(result: PatchCourseResult) -> dict[str, Any]:
-    """The JSON summary of a patch course."""
+    """The JSON summary of a patch course (the run's warnings as the layered level's)."""
     from ..io.provenance import provenance
+    from ..safety import check_run
 
     config = result.config
     agreement = result.agreement()
@@ -671,6 +675,7 @@ def summary(result: PatchCourseResult) -> dict[str, Any]:
             "depth_um": f"top of the hypodermis + {HYPODERMIS_MARGIN_UM:g}",
         },
         "transport_assumptions": describe_assumptions(),
+        "warnings": [w.to_dict() for w in check_run(config)],
         "sessions": [
             {
                 "day": float(day),

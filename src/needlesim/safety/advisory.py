@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 DEPTH_LIMIT = "depth_limit"
 SHORT_INTERVAL = "short_interval"
 OUTSIDE_CALIBRATION = "outside_calibration"
+SESSIONS_AFTER_END = "sessions_after_end"
 
 
 @dataclass(frozen=True)

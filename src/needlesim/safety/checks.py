@@ -10,7 +10,13 @@ import itertools
 from collections.abc import Iterable
 
 from ..config import AgeUniform, Protocol, Region, RunConfig, Study
-from .advisory import DEPTH_LIMIT, OUTSIDE_CALIBRATION, SHORT_INTERVAL, Advisory
+from .advisory import (
+    DEPTH_LIMIT,
+    OUTSIDE_CALIBRATION,
+    SESSIONS_AFTER_END,
+    SHORT_INTERVAL,
+    Advisory,
+)
 from .depth import depth_limit
 from .domain import CalibratedDomain, calibrated_domain
 from .recovery import recovery_days, recovery_source
@@ -146,10 +152,30 @@ def _category(value: str, allowed: frozenset[str], what: str, field: str, n: int
     ]
 
 
+def check_duration(config: RunConfig) -> list[Advisory]:
+    """Sessions scheduled after the end of the run (``simulation.duration_days``): not
+    simulated, on either fidelity level."""
+    end = config.simulation.end_day(config.protocol.last_session_day)
+    late = [s.day for s in config.protocol.schedule() if s.day > end]
+    if not late:
+        return []
+    days = ", ".join(f"{d:g}" for d in late)
+    return [
+        Advisory(
+            SESSIONS_AFTER_END,
+            f"the run ends on day {end:g}, before the session on day {days}, which is not simulated"
+            if len(late) == 1
+            else f"the run ends on day {end:g}, before the sessions on days {days}, which are "
+            "not simulated",
+            "simulation.duration_days",
+        )
+    ]
+
+
 def check_run(config: RunConfig, domain: CalibratedDomain | None = None) -> list[Advisory]:
     """Every warning for one patient's run configuration."""
     patient = config.patient
-    found = check_protocol(config.protocol, patient.region)
+    found = check_protocol(config.protocol, patient.region) + check_duration(config)
     d = domain or calibrated_domain()
     if d is not None:
         n = len(d.studies)
