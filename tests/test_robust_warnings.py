@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -132,3 +133,21 @@ def test_domain_folder_can_be_chosen(monkeypatch, tmp_path) -> None:
     domain = calibrated_domain()
     assert isinstance(domain, CalibratedDomain)
     assert domain.age_years == (40.0, 50.0) and domain.interval_days == (21.0, 21.0)
+
+
+def test_a_layered_run_ending_before_a_session_equals_the_course_without_it() -> None:
+    """Three sessions (days 0, 28, 56) in a run of 40 days: the course of the first two,
+    to the digit, and the summary lists only the sessions simulated."""
+    from needlesim.course import simulate_course
+    from needlesim.report.course import summary
+
+    cut = simulate_course(_run(**{"simulation": {"duration_days": 40, "output_days": [0, 40]}}))
+    two = simulate_course(
+        _run(
+            **{"protocol.sessions": 2, "simulation": {"duration_days": 40, "output_days": [0, 40]}}
+        )
+    )
+    np.testing.assert_array_equal(cut.session_days, [0.0, 28.0])
+    assert [s["day"] for s in summary(cut)["sessions"]] == [0.0, 28.0]
+    for name, values in two.observables.items():
+        np.testing.assert_allclose(cut.observables[name], values, rtol=1e-12, atol=1e-12)

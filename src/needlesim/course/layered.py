@@ -94,11 +94,14 @@ def needs_dense_grid(observables: Iterable[str] | None) -> bool:
 
 
 def session_injuries(config: RunConfig) -> tuple[FloatArray, SessionInjury, list[DeviceResult]]:
-    """Days and injuries of every session, from sampled punctures on this patient's skin.
+    """Days and injuries of every session up to the end of the run, from sampled punctures
+    on this patient's skin (sessions after ``simulation.duration_days`` are not simulated;
+    :func:`needlesim.safety.check_run` warns about them).
 
     A course without sessions is simulated as one zero-depth session on day 0.
     """
-    schedule = config.protocol.schedule()
+    end = config.simulation.end_day(config.protocol.last_session_day)
+    schedule = [s for s in config.protocol.schedule() if s.day <= end]
     if not schedule:
         return np.zeros(1), SessionInjury.none(1), []
     devices = [simulate_device(config, session_index=s.index) for s in schedule]
@@ -142,12 +145,12 @@ def simulate_course(
     except SolveError as exc:
         who = f"the patient of {config.name!r}"
         raise SolveError(str(exc).replace("the patient", who, 1), exc.patients) from None
-    traj = course_trajectory(solved, skin, days if config.protocol.session_count else np.zeros(0))
+    traj = course_trajectory(solved, skin, days if devices else np.zeros(0))
     observed = compute_observables(traj, patient.baseline_severity, outcome_params)
     return CourseResult(
         config=config,
         skin=skin,
-        session_days=days if config.protocol.session_count else np.zeros(0),
+        session_days=days if devices else np.zeros(0),
         devices=devices,
         trajectory=traj,
         observables={name: values[0] for name, values in observed.items()},

@@ -213,12 +213,9 @@ def simulate_patch_course(
     setup, integrator = _compiled(setup, options)
     grid = setup.grid
 
-    days, injuries, devices = session_injuries(config)
+    days, injuries, devices = session_injuries(config)  # up to the end of the run
     end = float(config.simulation.end_day(config.protocol.last_session_day))
-    inside = np.flatnonzero(days <= end)  # sessions after the end are not simulated
-    days, devices = days[inside], [devices[i] for i in inside if i < len(devices)]
-    injuries = SessionInjury(*(np.asarray(x)[inside] for x in injuries))
-    has_sessions = bool(config.protocol.session_count) and bool(devices)
+    has_sessions = bool(devices)
     sessions: list[Session] = []
     for day, dev in zip(days if has_sessions else [], devices, strict=True):
         needle = NeedleGeometry.from_device(dev.device)
