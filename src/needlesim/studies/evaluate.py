@@ -113,7 +113,7 @@ def map_chunks(n: int, solve: Callable[[IntArray, IntArray], T]) -> list[T]:
     the thread count.
 
     Measured (``benchmarks/bench_layered.py``, 1000 patients, 2-core Xeon): one
-    vectorised call 10.0 s; 14 chunks of 72 on 2 threads 5.4 s.
+    vectorised call 9.43 s; 14 chunks of 72 on 2 threads 3.76 s.
     """
     n_chunks, size = chunk_plan(n)
     per_chunk = -(-n // n_chunks)
