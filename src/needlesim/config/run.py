@@ -6,7 +6,7 @@ from pydantic import Field
 
 from ._base import StrictModel
 from .patient import Patient
-from .protocol import Protocol
+from .protocol import Protocol, ScheduledSession
 from .simulation import Simulation
 
 
@@ -17,3 +17,13 @@ class RunConfig(StrictModel):
     patient: Patient = Field(default_factory=Patient)
     protocol: Protocol = Field(default_factory=Protocol)
     simulation: Simulation = Field(default_factory=Simulation)
+
+    def end_day(self) -> float:
+        """The last simulated day (``simulation.duration_days``, default last session + 180)."""
+        return self.simulation.end_day(self.protocol.last_session_day)
+
+    def simulated_sessions(self) -> list[ScheduledSession]:
+        """The sessions on or before :meth:`end_day`, the ones both levels simulate (the
+        schedule's days increase, so the others are its tail)."""
+        end = self.end_day()
+        return [s for s in self.protocol.schedule() if s.day <= end]

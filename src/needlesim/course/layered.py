@@ -100,8 +100,7 @@ def session_injuries(config: RunConfig) -> tuple[FloatArray, SessionInjury, list
 
     A course without sessions is simulated as one zero-depth session on day 0.
     """
-    end = config.simulation.end_day(config.protocol.last_session_day)
-    schedule = [s for s in config.protocol.schedule() if s.day <= end]
+    schedule = config.simulated_sessions()
     if not schedule:
         return np.zeros(1), SessionInjury.none(1), []
     devices = [simulate_device(config, session_index=s.index) for s in schedule]
@@ -135,7 +134,7 @@ def simulate_course(
     skin = skin_for(patient)
     days, injuries, devices = session_injuries(config)
     wanted = output_days(config)
-    end = config.simulation.end_day(config.protocol.last_session_day)
+    end = config.end_day()
     saved = save_days(wanted, days, end)
     cov = Covariates.of(
         np.asarray(skin.thickness_um), patient.age_years, float(patient.fitzpatrick)

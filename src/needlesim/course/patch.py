@@ -214,7 +214,7 @@ def simulate_patch_course(
     grid = setup.grid
 
     days, injuries, devices = session_injuries(config)  # up to the end of the run
-    end = float(config.simulation.end_day(config.protocol.last_session_day))
+    end = float(config.end_day())
     has_sessions = bool(devices)
     sessions: list[Session] = []
     for day, dev in zip(days if has_sessions else [], devices, strict=True):

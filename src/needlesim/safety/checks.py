@@ -154,19 +154,20 @@ def _category(value: str, allowed: frozenset[str], what: str, field: str, n: int
 
 def check_duration(config: RunConfig) -> list[Advisory]:
     """Sessions scheduled after the end of the run (``simulation.duration_days``): not
-    simulated, on either fidelity level."""
-    end = config.simulation.end_day(config.protocol.last_session_day)
-    late = [s.day for s in config.protocol.schedule() if s.day > end]
+    simulated, on either fidelity level (:meth:`~needlesim.config.RunConfig.simulated_sessions`)."""
+    late = config.protocol.schedule()[len(config.simulated_sessions()) :]
     if not late:
         return []
-    days = ", ".join(f"{d:g}" for d in late)
+    days = ", ".join(f"{s.day:g}" for s in late)
+    what = (
+        f"session on day {days}, which is"
+        if len(late) == 1
+        else f"sessions on days {days}, which are"
+    )
     return [
         Advisory(
             SESSIONS_AFTER_END,
-            f"the run ends on day {end:g}, before the session on day {days}, which is not simulated"
-            if len(late) == 1
-            else f"the run ends on day {end:g}, before the sessions on days {days}, which are "
-            "not simulated",
+            f"the run ends on day {config.end_day():g}, before the {what} not simulated",
             "simulation.duration_days",
         )
     ]
