@@ -10,7 +10,7 @@ import pytest
 from needlesim.geometry.chemotaxis import ChemotaxisOperator
 from needlesim.geometry.diffusion import face_diffusivity
 from needlesim.patch import Chemotaxis, DiffusionOperator, PatchGrid, PatchModel, lateral_symbol
-from needlesim.patch.krylov import gmres
+from needlesim.patch.krylov import fgmres, gmres, krylov_workspace
 from needlesim.patch.rosenbrock import TABLEAUS
 
 GRID = PatchGrid.with_layers((6, 8, 10), (10.0, 12.0, 8.0), [1, 1, 2, 2, 2, 3, 3, 3, 3, 4])
@@ -98,6 +98,33 @@ def test_gmres_solves_a_preconditioned_system() -> None:
     assert int(info0.iterations) == 0 and float(jnp.abs(zero).max()) == 0.0
 
 
+def test_single_precision_krylov_storage_meets_the_same_residual() -> None:
+    # The integrator stores the Arnoldi basis and the directions in single precision:
+    # GMRES is asked for a residual of 1 % of the error tolerance, far above float32's
+    # rounding (6e-8), so the solve must take the same iterations and its Givens
+    # residual must be the true one to that rounding.
+    rng = np.random.default_rng(1)
+    n = 200
+    mat = jnp.asarray(np.eye(n) * 4 + rng.normal(size=(n, n)) * 0.25)
+    b = jnp.asarray(rng.normal(size=n))
+    diag = jnp.diagonal(mat)
+    target = 1e-4 * float(jnp.linalg.norm(b))
+    out = {}
+    for dtype in (jnp.float64, jnp.float32):
+        ws = krylov_workspace((n,), 6, dtype, dtype)
+        x, info, ws = fgmres(
+            lambda v: mat @ v, lambda r: r / diag, b, ws, target=target, max_restarts=20
+        )
+        assert ws.basis.dtype == dtype and x.dtype == jnp.float64
+        true = float(jnp.linalg.norm(b - mat @ x))
+        assert bool(info.converged) and true <= 1.001 * target, (dtype, true, target)
+        assert abs(true - float(info.residual)) < 1e-5 * float(jnp.linalg.norm(b))
+        out[dtype] = (x, int(info.iterations))
+    assert out[jnp.float32][1] == out[jnp.float64][1]
+    x64, x32 = out[jnp.float64][0], out[jnp.float32][0]
+    assert float(jnp.max(jnp.abs(x32 - x64))) < 1e-5 * float(jnp.max(jnp.abs(x64)))
+
+
 @pytest.mark.parametrize("name", sorted(TABLEAUS))
 def test_tableaus_are_l_stable_and_consistent(name: str) -> None:
     tab = TABLEAUS[name]
@@ -122,11 +149,16 @@ def test_chemotaxis_face_sensitivity_is_harmonic() -> None:
     assert faces[5] == pytest.approx(10.0)
 
 
-def test_chemotaxis_moves_cells_up_a_fixed_gradient_in_every_dermal_layer() -> None:
+@pytest.mark.parametrize(("precision", "rel"), [("float64", 1e-10), ("auto", 1e-8)])
+def test_chemotaxis_moves_cells_up_a_fixed_gradient_in_every_dermal_layer(
+    precision: str, rel: float
+) -> None:
     """Cells (present in the dermis only) on an attractant that rises towards the
     surface: they drift up inside the papillary and reticular dermis, none enter the
-    epidermis (chi = 0 there), and chemotaxis alone conserves them."""
-    from needlesim.patch import OutputSpec, simulate_patch
+    epidermis (chi = 0 there), and chemotaxis alone conserves them: to double-precision
+    rounding with double-precision GMRES storage, to its single-precision rounding
+    (about 1e-9 here) with the default single-precision storage."""
+    from needlesim.patch import OutputSpec, StepperOptions, simulate_patch
 
     grid = PatchGrid.with_layers((4, 4, 12), 10.0, [1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3])
     chi = (0.0, 0.0, 400.0, 400.0, 400.0)
@@ -136,10 +168,13 @@ def test_chemotaxis_moves_cells_up_a_fixed_gradient_in_every_dermal_layer() -> N
     dermis = grid.layer_of_z >= 2
     n = np.broadcast_to(np.where(dermis, 1.0, 0.0), grid.shape)
     y0 = np.stack([c, n])
-    result = simulate_patch(grid, model, y0, t_end=0.5, outputs=OutputSpec(profile_days=(0.0, 0.5)))
+    options = StepperOptions(preconditioner_precision=precision)  # type: ignore[arg-type]
+    result = simulate_patch(
+        grid, model, y0, t_end=0.5, outputs=OutputSpec(profile_days=(0.0, 0.5)), options=options
+    )
     n_end = result.y_final[1]
     profile = n_end.mean(axis=(0, 1))
-    assert np.sum(n_end) == pytest.approx(np.sum(n), rel=1e-10)
+    assert np.sum(n_end) == pytest.approx(np.sum(n), rel=rel)
     np.testing.assert_array_equal(profile[~dermis], 0.0)  # nothing entered the epidermis
     np.testing.assert_allclose(result.y_final[0], c)  # the attractant did not move
     assert profile[2] > 1.05  # piled up at the top of the papillary dermis

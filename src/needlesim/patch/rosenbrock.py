@@ -271,7 +271,7 @@ class RosenbrockSystem:
     ) -> KrylovWorkspace:
         """GMRES storage for this system's stage solves (``krylov.restart`` vectors)."""
         shape = (self.model.n_species, *self.grid.shape)
-        return krylov_workspace(shape, krylov.restart, jnp.float64, preconditioner_dtype)
+        return krylov_workspace(shape, krylov.restart, preconditioner_dtype, preconditioner_dtype)
 
     def step(
         self,

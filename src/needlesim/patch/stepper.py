@@ -59,10 +59,11 @@ class StepperOptions:
     the error tolerance; ``krylov_restart`` and ``krylov_max_restarts`` bound
     the GMRES work (a step whose solves do not converge is retried smaller).
     ``preconditioner_precision``: precision of the preconditioner's FFT and
-    tridiagonal solves; ``"auto"`` is single precision for ``rtol >= 1e-5``
-    (its rounding, ~1e-7, is far below what GMRES is asked to resolve) and
-    double below. The state, the residuals and the products with the stage
-    matrix are double precision in every case.
+    tridiagonal solves and of the GMRES storage (Arnoldi basis and directions);
+    ``"auto"`` is single precision for ``rtol >= 1e-5`` (its rounding, ~1e-7, is
+    far below what GMRES is asked to resolve) and double below. The state, the
+    residuals, the dot products and the products with the stage matrix are double
+    precision in every case.
     """
 
     rtol: float = 1e-3
