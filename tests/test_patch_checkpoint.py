@@ -46,6 +46,7 @@ def integrator() -> PatchIntegrator:
 
 
 def _run(integrator: PatchIntegrator, **kwargs: object):  # type: ignore[no-untyped-def]
+    kwargs.setdefault("outputs", OUTPUTS)
     return simulate_patch(
         GRID,
         MODEL,
@@ -53,7 +54,6 @@ def _run(integrator: PatchIntegrator, **kwargs: object):  # type: ignore[no-unty
         PARAMS,
         t_end=6.0,
         sessions=SESSIONS,
-        outputs=OUTPUTS,
         seed=11,
         integrator=integrator,
         **kwargs,  # type: ignore[arg-type]
@@ -134,3 +134,28 @@ def test_sessions_jump_the_state_and_outputs_are_right_continuous(
     assert result.stats["sessions"] == 2
     # the growth factor released at day 2 shows in the day-2 output
     assert profiles[2, 0].max() > profiles[1, 0].max()
+
+
+def test_profiles_recorded_inside_the_loop_equal_stopping_at_every_profile_day(
+    integrator: PatchIntegrator,
+) -> None:
+    # A dense profile grid (more days between two stops than one compiled call records,
+    # RECORD_SLOTS = 64) recorded inside the loop gives the steps, states and profiles of
+    # returning to Python at each profile day, in far fewer compiled calls.
+    dense = tuple(float(d) for d in np.round(np.geomspace(1e-3, 6.0, 200), 6))
+    outputs = OutputSpec(field_days=(1.0, 6.0), profile_days=(0.0, *dense))
+    runs = {
+        flag: _run(integrator, outputs=outputs, profiles_in_loop=flag) for flag in (True, False)
+    }
+    inside, stopping = runs[True], runs[False]
+    np.testing.assert_array_equal(inside.y_final, stopping.y_final)
+    for key in ("accepted_steps", "rejected_steps", "krylov_iterations"):
+        assert inside.stats[key] == stopping.stats[key], key
+    assert inside.times["profile"] == stopping.times["profile"] == [0.0, *dense]
+    np.testing.assert_allclose(
+        np.stack(inside.data["profile"]), np.stack(stopping.data["profile"]), rtol=1e-13, atol=0
+    )
+    assert inside.stats["chunks"] < stopping.stats["chunks"] / 2, (  # chunks of 3 steps
+        inside.stats["chunks"],
+        stopping.stats["chunks"],
+    )

@@ -69,8 +69,11 @@ class OutputSpec:
         if len(set(self.selected_species)) != len(self.selected_species):
             raise ValueError(f"selected_species repeats a species: {self.selected_species}")
 
-    def all_days(self) -> tuple[float, ...]:
-        days = self.field_days + self.profile_days + self.slice_days + self.selected_days
+    def all_days(self, profiles: bool = True) -> tuple[float, ...]:
+        """Every output day (without the profile days if not ``profiles``)."""
+        days = self.field_days + self.slice_days + self.selected_days
+        if profiles:
+            days = days + self.profile_days
         return tuple(sorted(set(days)))
 
     def fingerprint(self) -> str:

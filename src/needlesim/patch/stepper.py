@@ -28,6 +28,7 @@ chunking, checkpoints and restarts do not change the result.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -132,6 +133,10 @@ class StepperOptions:
         return repr(self)
 
 
+RECORD_SLOTS = 64
+"""Depth profiles one compiled call of :meth:`PatchIntegrator.advance_recording` can record."""
+
+
 class StepState(NamedTuple):
     """The integrator's state between steps (all JAX scalars but ``y``)."""
 
@@ -194,10 +199,44 @@ class PatchIntegrator:
     ) -> StepState:
         """Adaptive steps towards ``t_stop``: returns when it is reached, after
         ``max_steps`` step attempts (default ``steps_per_chunk``) or on failure."""
+        return self.advance_recording(state, t_stop, params, (), max_steps)[0]
+
+    def advance_recording(
+        self,
+        state: StepState,
+        t_stop: float,
+        params: Params,
+        record_days: Sequence[float],
+        max_steps: int | None = None,
+    ) -> tuple[StepState, np.ndarray]:
+        """:meth:`advance`, landing on each of ``record_days`` (increasing, in
+        ``(state.t, t_stop)``, at most :data:`RECORD_SLOTS`) on the way and recording the
+        depth profile (the lateral mean, ``(S, nz)``) there, inside the compiled loop.
+
+        The steps are those of stopping at every record day (each day clips a step as a
+        stop does, without shrinking the next proposal), so the states are the same bit
+        for bit; but one compiled call covers many days, and every call of a compiled
+        chunk maps and zeroes its temporaries afresh (at the standard patch's size about
+        6 GB). Returns the state and the profiles of the days reached, in order."""
+        days = np.asarray(record_days, dtype=np.float64)
+        if days.size > RECORD_SLOTS:
+            raise ValueError(f"at most {RECORD_SLOTS} record days per call, got {days.size}")
+        if days.size and (
+            np.any(np.diff(days) <= 0) or days[0] <= float(state.t) or days[-1] >= t_stop
+        ):
+            raise ValueError("record days must increase strictly inside (state.t, t_stop)")
+        padded = np.full(RECORD_SLOTS, np.inf)
+        padded[: days.size] = days
         n = self.options.steps_per_chunk if max_steps is None else max_steps
-        return self._advance(
-            state, jnp.asarray(t_stop, jnp.float64), params, jnp.asarray(n), self._aux
+        state, profiles, count = self._advance(
+            state,
+            jnp.asarray(t_stop, jnp.float64),
+            params,
+            jnp.asarray(n),
+            self._aux,
+            jnp.asarray(padded),
         )
+        return state, np.asarray(profiles[: int(count)])
 
     def trial(
         self, y: jax.Array, t: float, h: float, params: Params
@@ -293,18 +332,23 @@ class PatchIntegrator:
         params: Params,
         max_steps: jax.Array,
         aux: Any,
-    ) -> StepState:
+        record_days: jax.Array,
+    ) -> tuple[StepState, jax.Array, jax.Array]:
         o = self.options
+        slots = record_days.shape[0]
 
-        Carry = tuple[StepState, jax.Array, KrylovWorkspace]
+        Carry = tuple[StepState, jax.Array, KrylovWorkspace, jax.Array, jax.Array]
 
         def cond(carry: Carry) -> jax.Array:
-            s, n, _ = carry
+            s, n, *_ = carry
             return (s.t < t_stop) & (s.status == STATUS_OK) & (n < max_steps)
 
         def body(carry: Carry) -> Carry:
-            s, n, work = carry
-            remaining = t_stop - s.t
+            s, n, work, profiles, k = carry
+            pending = record_days[jnp.minimum(k, slots - 1)]
+            recording = (k < slots) & (pending < t_stop)
+            target = jnp.where(recording, pending, t_stop)
+            remaining = target - s.t
             clipped = s.dt >= remaining
             h = jnp.where(clipped, remaining, s.dt)
             y_new, err, its, work = self._trial_impl(s.y, s.t, h, params, aux, work)
@@ -322,18 +366,32 @@ class PatchIntegrator:
             dt_next = jnp.clip(dt_next, o.dt_min_days, o.dt_max_days)
             new = StepState(
                 y=jnp.where(ok, y_new, s.y),
-                t=jnp.where(ok, jnp.where(clipped, t_stop, s.t + h), s.t),
+                t=jnp.where(ok, jnp.where(clipped, target, s.t + h), s.t),
                 dt=dt_next,
                 accepted=s.accepted + ok.astype(s.accepted.dtype),
                 rejected=s.rejected + (~ok).astype(s.rejected.dtype),
                 status=jnp.where(too_small, STATUS_STEP_TOO_SMALL, s.status).astype(jnp.int32),
                 krylov_iterations=s.krylov_iterations + its.astype(jnp.int64),
             )
-            return new, n + 1, work
+            landed = recording & ok & clipped
+            profiles = jax.lax.cond(
+                landed,
+                lambda p: p.at[jnp.minimum(k, slots - 1)].set(jnp.mean(new.y, axis=(1, 2))),
+                lambda p: p,
+                profiles,
+            )
+            return new, n + 1, work, profiles, k + landed.astype(k.dtype)
 
-        start = (state, jnp.asarray(0, max_steps.dtype), self._workspace())
-        final, _, _ = jax.lax.while_loop(cond, body, start)
-        return final
+        profiles0 = jnp.zeros((slots, self.model.n_species, self.grid.shape[2]), state.y.dtype)
+        start = (
+            state,
+            jnp.asarray(0, max_steps.dtype),
+            self._workspace(),
+            profiles0,
+            jnp.asarray(0, jnp.int32),
+        )
+        final, _, _, profiles, count = jax.lax.while_loop(cond, body, start)
+        return final, profiles, count
 
     def _fixed_impl(
         self, y: jax.Array, t0: jax.Array, t1: jax.Array, n: jax.Array, params: Params, aux: Any
