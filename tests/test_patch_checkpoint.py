@@ -159,3 +159,17 @@ def test_profiles_recorded_inside_the_loop_equal_stopping_at_every_profile_day(
         inside.stats["chunks"],
         stopping.stats["chunks"],
     )
+
+
+def test_chunks_bounded_in_wall_time_change_nothing(integrator: PatchIntegrator) -> None:
+    # chunk_wall_s only sets how often the runner returns to Python (progress,
+    # checkpoints): with a tiny bound every chunk is one step attempt, and the run is
+    # the same bit for bit.
+    seen: list[float] = []
+    short = _run(integrator, chunk_wall_s=1e-9, progress=lambda p: seen.append(p.t))
+    long = _run(integrator)
+    np.testing.assert_array_equal(short.y_final, long.y_final)
+    attempts = short.stats["accepted_steps"] + short.stats["rejected_steps"]
+    # the first chunk runs before a step's cost is known
+    assert short.stats["chunks"] >= attempts - OPTIONS.steps_per_chunk > long.stats["chunks"]
+    assert seen == sorted(seen) and len(seen) == short.stats["chunks"]

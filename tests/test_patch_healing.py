@@ -138,6 +138,7 @@ def patch_small(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)
     data["_folder"] = str(folder)
+    data["_stderr"] = result.stderr
     return data
 
 
@@ -151,6 +152,10 @@ def test_cli_prints_layered_agreement(patch_small: dict[str, Any]) -> None:
     assert (folder / "summary.json").is_file()
     assert list(folder.glob("*.vti")) and list(folder.glob("slice_*.png"))
     assert list(folder.glob("depth_profile_*.png"))
+    # progress off a terminal: lines of simulated days, rising to the end of the run
+    lines = [x for x in patch_small["_stderr"].splitlines() if "simulated days" in x]
+    done = [float(x.split(": ")[-1].split("/")[0]) for x in lines]
+    assert len(done) >= 2 and done == sorted(done) and done[-1] == 60.0, lines
 
 
 def test_patch_agrees_with_layered_on_a_small_course(patch_small: dict[str, Any]) -> None:

@@ -275,13 +275,15 @@ def simulate(
 
     ``layered``: the layer-resolved model; ``patch``: the 3D patch (with the
     layered model alongside, for comparison). ``checkpoint_dir`` (patch only):
-    checkpoint there and resume from a checkpoint of the same run.
+    checkpoint there and resume from a checkpoint of the same run. ``progress`` (patch:
+    also during the run) gets the fraction of the simulated days done.
     """
     _report(progress, 0.0)
     checkpoint: Path | None = None
     if config.simulation.fidelity.value == "patch":
         from .course.patch import CHECKPOINT_EVERY_S, CHECKPOINT_NAME, simulate_patch_course
         from .patch import Checkpointing
+        from .patch import Progress as PatchProgress
 
         ckpt = None
         if checkpoint_dir is not None:
@@ -291,7 +293,14 @@ def simulate(
             ckpt = Checkpointing(
                 checkpoint, every_s=CHECKPOINT_EVERY_S, resume=True, mismatch="restart"
             )
-        raw: Any = simulate_patch_course(config, checkpoint=ckpt)
+        report = None
+        if progress is not None:
+            reporter = progress
+
+            def report(info: PatchProgress) -> None:
+                reporter(min(1.0, info.t / info.t_end) if info.t_end > 0 else 1.0)
+
+        raw: Any = simulate_patch_course(config, checkpoint=ckpt, progress=report)
     else:
         from .course.layered import simulate_course
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from ..io.progress import progress_bar
 from .common import (
     ConfigArg,
     JsonOption,
@@ -37,8 +38,20 @@ def simulate(
     folder = api.check_output_dir(out_dir or default_out(config))
     print_warnings(api.check_run(run))
     if run.simulation.fidelity == "patch":
-        with err.status(f"simulating {run.name} on a 3D patch"):
-            result = api.simulate(run, checkpoint_dir=folder)  # checkpoints in folder, resumes
+        end = float(run.end_day())
+        with progress_bar(console=err, transient=True) as bar:
+            task = bar.add_task(f"{run.name}: simulated days on a 3D patch", total=end)
+            shown = [0.0]
+
+            def advance(fraction: float) -> None:
+                day = round(fraction * end, 1)
+                if day > shown[0]:
+                    bar.advance(task, day - shown[0])
+                    shown[0] = day
+
+            # checkpoints in folder, resumes
+            result = api.simulate(run, checkpoint_dir=folder, progress=advance)
+        with err.status(f"writing {folder}"):
             result.save(folder)
         patch_data = result.summary
         if as_json:

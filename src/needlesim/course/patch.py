@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
@@ -56,6 +57,7 @@ from ..patch import (
     PatchIntegrator,
     PatchModel,
     PatchResult,
+    Progress,
     PunctureLike,
     Session,
     StepperOptions,
@@ -187,8 +189,12 @@ def simulate_patch_course(
     spacing_um: float | None = None,
     options: StepperOptions | None = None,
     checkpoint: Checkpointing | None = None,
+    progress: Callable[[Progress], None] | None = None,
 ) -> PatchCourseResult:
     """Simulate one configured patient at the ``patch`` level (and ``layered`` alongside).
+
+    ``progress`` is called after every compiled chunk of steps (at least every 15 s or
+    so) with the simulated day reached (:class:`needlesim.patch.Progress`).
 
     ``checkpoint``: write checkpoints there (after every session and every
     ``every_s`` wall-clock seconds) and resume from it (see
@@ -259,6 +265,7 @@ def simulate_patch_course(
         checkpoint=checkpoint,
         run_key=config_hash(config),
         integrator=integrator,
+        progress=progress,
     )
     layered = simulate_layered(params, cov, days, injuries, np.asarray(outputs.profile_days))
     return PatchCourseResult(

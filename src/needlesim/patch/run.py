@@ -143,6 +143,7 @@ def simulate_patch(
     integrator: PatchIntegrator | None = None,
     run_key: str = "",
     profiles_in_loop: bool = True,
+    chunk_wall_s: float = 15.0,
 ) -> PatchResult:
     """Integrate ``model`` on ``grid`` from ``y0`` (``(S, nx, ny, nz)``) at ``t0`` to ``t_end``.
 
@@ -154,6 +155,10 @@ def simulate_patch(
     reaction functions with the same name). ``profiles_in_loop``: record the depth
     profiles of days that want nothing else inside the compiled loop (default; the
     same numbers as returning to Python at each of them, in far fewer calls).
+    ``chunk_wall_s``: a compiled chunk takes at most ``options.steps_per_chunk`` step
+    attempts and, once a step's cost is known, about this many seconds, so that
+    ``progress`` is called at least that often on large grids (the steps, and so the
+    numbers, do not depend on the chunking).
     """
     if not t_end > t0:
         raise ValueError(f"t_end ({t_end}) must be after t0 ({t0})")
@@ -236,6 +241,7 @@ def simulate_patch(
     start = time.perf_counter()
     last_save = start
     chunks = 0
+    max_steps = options.steps_per_chunk
 
     def save() -> None:
         nonlocal last_save
@@ -270,7 +276,14 @@ def simulate_patch(
             call_stop = t_stop
             if len(pending) > RECORD_SLOTS:  # the rest in the next call
                 call_stop, pending = pending[RECORD_SLOTS], pending[:RECORD_SLOTS]
-            state, profiles = integrator.advance_recording(state, call_stop, params, pending)
+            tic, attempts = time.perf_counter(), int(state.accepted) + int(state.rejected)
+            state, profiles = integrator.advance_recording(
+                state, call_stop, params, pending, max_steps
+            )
+            done = int(state.accepted) + int(state.rejected) - attempts
+            if done > 0:  # bound the next chunk's wall time (the steps do not depend on it)
+                per_step = (time.perf_counter() - tic) / done
+                max_steps = int(min(options.steps_per_chunk, max(1, chunk_wall_s // per_step)))
             data["profile"].extend(np.asarray(p) for p in profiles)
             times["profile"].extend(pending[: len(profiles)])
             if call_stop < t_stop and float(state.t) == call_stop:
