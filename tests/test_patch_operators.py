@@ -120,7 +120,7 @@ def test_single_precision_krylov_storage_meets_the_same_residual() -> None:
         assert bool(info.converged) and true <= 1.001 * target, (dtype, true, target)
         assert abs(true - float(info.residual)) < 1e-5 * float(jnp.linalg.norm(b))
         out[dtype] = (x, int(info.iterations))
-    assert out[jnp.float32][1] == out[jnp.float64][1]
+    assert abs(out[jnp.float32][1] - out[jnp.float64][1]) <= 1  # a rounding may tip one
     x64, x32 = out[jnp.float64][0], out[jnp.float32][0]
     assert float(jnp.max(jnp.abs(x32 - x64))) < 1e-5 * float(jnp.max(jnp.abs(x64)))
 
