@@ -193,8 +193,8 @@ def simulate_patch_course(
 ) -> PatchCourseResult:
     """Simulate one configured patient at the ``patch`` level (and ``layered`` alongside).
 
-    ``progress`` is called after every compiled chunk of steps (at least every 15 s or
-    so) with the simulated day reached (:class:`needlesim.patch.Progress`).
+    ``progress`` is called after every compiled chunk of steps (about once a minute or
+    more often) with the simulated day reached (:class:`needlesim.patch.Progress`).
 
     ``checkpoint``: write checkpoints there (after every session and every
     ``every_s`` wall-clock seconds) and resume from it (see

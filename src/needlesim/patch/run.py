@@ -143,7 +143,7 @@ def simulate_patch(
     integrator: PatchIntegrator | None = None,
     run_key: str = "",
     profiles_in_loop: bool = True,
-    chunk_wall_s: float = 15.0,
+    chunk_wall_s: float = 60.0,
 ) -> PatchResult:
     """Integrate ``model`` on ``grid`` from ``y0`` (``(S, nx, ny, nz)``) at ``t0`` to ``t_end``.
 
