@@ -272,13 +272,11 @@ def simulate_patch(
         t_stop = stops[next_stop]
         while float(state.t) < t_stop:
             t_now = float(state.t)
-            pending = [d for d in profile_only if t_now < d < t_stop]
-            call_stop = t_stop
-            if len(pending) > RECORD_SLOTS:  # the rest in the next call
-                call_stop, pending = pending[RECORD_SLOTS], pending[:RECORD_SLOTS]
+            # the next days of this stretch (a call returns when its slots are full)
+            pending = [d for d in profile_only if t_now < d < t_stop][:RECORD_SLOTS]
             tic, attempts = time.perf_counter(), int(state.accepted) + int(state.rejected)
             state, profiles = integrator.advance_recording(
-                state, call_stop, params, pending, max_steps
+                state, t_stop, params, pending, max_steps
             )
             done = int(state.accepted) + int(state.rejected) - attempts
             if done > 0:  # bound the next chunk's wall time (the steps do not depend on it)
@@ -286,9 +284,6 @@ def simulate_patch(
                 max_steps = int(min(options.steps_per_chunk, max(1, chunk_wall_s // per_step)))
             data["profile"].extend(np.asarray(p) for p in profiles)
             times["profile"].extend(pending[: len(profiles)])
-            if call_stop < t_stop and float(state.t) == call_stop:
-                data["profile"].append(np.asarray(profile_fn(state.y)))
-                times["profile"].append(call_stop)
             chunks += 1
             if int(state.status) != STATUS_OK:
                 raise PatchIntegrationError(

@@ -211,7 +211,8 @@ class PatchIntegrator:
     ) -> tuple[StepState, np.ndarray]:
         """:meth:`advance`, landing on each of ``record_days`` (increasing, in
         ``(state.t, t_stop)``, at most :data:`RECORD_SLOTS`) on the way and recording the
-        depth profile (the lateral mean, ``(S, nz)``) there, inside the compiled loop.
+        depth profile (the lateral mean, ``(S, nz)``) there, inside the compiled loop; it
+        also returns once all :data:`RECORD_SLOTS` are filled.
 
         The steps are those of stopping at every record day (each day clips a step as a
         stop does, without shrinking the next proposal), so the states are the same bit
@@ -340,8 +341,9 @@ class PatchIntegrator:
         Carry = tuple[StepState, jax.Array, KrylovWorkspace, jax.Array, jax.Array]
 
         def cond(carry: Carry) -> jax.Array:
-            s, n, *_ = carry
-            return (s.t < t_stop) & (s.status == STATUS_OK) & (n < max_steps)
+            s, n, _, _, k = carry
+            # also returns once every slot is filled (the caller passes the next days)
+            return (s.t < t_stop) & (s.status == STATUS_OK) & (n < max_steps) & (k < slots)
 
         def body(carry: Carry) -> Carry:
             s, n, work, profiles, k = carry
