@@ -174,8 +174,9 @@ FULL_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "patch-small.y
 FULL_TARGET = (15.0, 0.02, 2.0, False)
 """Spacing um, days, side mm, warm: the full model on 133 x 133 x 71 voxels, the standard
 patch's 1.25 M (a cheek's dermis is thinner than the 2.5 mm of the standard grid)."""
-FULL_COURSE = (15.0, COURSE_END_DAY, 2.0, False, len(SESSION_DAYS), True)
-"""The same patch through the standard course: four pen sessions 30 days apart, 180 days."""
+FULL_COURSE = (15.0, COURSE_END_DAY, 2.0, False, len(SESSION_DAYS), True, True)
+"""The same patch through the standard course: four pen sessions 30 days apart, 180 days
+(progress on stderr; saved 3D fields on disk, as ``needlesim simulate`` keeps them)."""
 
 
 def full_model_run(
@@ -185,13 +186,16 @@ def full_model_run(
     warm: bool = True,
     sessions: int | None = None,
     echo: bool = False,
+    spill: bool = False,
 ) -> dict[str, Any]:
     """The full model's course of ``examples/patch-small.yaml`` over ``days`` at ``spacing_um``
     (on a patch of side ``side_mm``, default the example's; ``sessions`` of its pen, default
     the example's two, 30 days apart), run twice in this process (the second is warm; once
     if not ``warm``); peak resident memory of the process and the cumulative solver wall
-    time at each simulated day reached (``marks``, from the progress reports)."""
+    time at each simulated day reached (``marks``, from the progress reports). ``spill``:
+    keep the saved 3D fields on disk, memory-mapped (as ``needlesim simulate`` does)."""
     import resource
+    import tempfile
 
     from needlesim import load
     from needlesim.course.patch import simulate_patch_course
@@ -214,12 +218,20 @@ def full_model_run(
         if echo:  # long runs: a line per chunk on stderr, so a stopped run still tells
             print(f"day {info.t:.4g}: {info.wall_s:.0f} s, {info.accepted} steps", file=sys.stderr)
 
-    cold = time.perf_counter()
-    result = simulate_patch_course(config, spacing_um=spacing_um, progress=progress)
-    cold_s = time.perf_counter() - cold
-    if warm:
-        marks.clear()
-        result = simulate_patch_course(config, spacing_um=spacing_um, progress=progress)
+    with tempfile.TemporaryDirectory(prefix="needlesim-bench-") as folder:
+
+        def course() -> Any:
+            spill_dir = folder if spill else None
+            return simulate_patch_course(
+                config, spacing_um=spacing_um, progress=progress, spill_dir=spill_dir
+            )
+
+        cold = time.perf_counter()
+        result = course()
+        cold_s = time.perf_counter() - cold
+        if warm:
+            marks.clear()
+            result = course()
     stats = result.patch.stats
     return {
         "marks": marks,

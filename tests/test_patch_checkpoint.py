@@ -173,3 +173,46 @@ def test_chunks_bounded_in_wall_time_change_nothing(integrator: PatchIntegrator)
     # the first chunk runs before a step's cost is known
     assert short.stats["chunks"] >= attempts - OPTIONS.steps_per_chunk > long.stats["chunks"]
     assert seen == sorted(seen) and len(seen) == short.stats["chunks"]
+
+
+def test_spilled_fields_equal_fields_held_in_memory_and_leave_no_files(
+    integrator: PatchIntegrator, tmp_path: Path
+) -> None:
+    """With a ``spill_dir`` the saved 3D fields are written to disk as they are made and
+    memory-mapped: the same numbers, not in the process's heap, no files left behind; a
+    run resumed from a checkpoint spills the fields it had saved before."""
+    outputs = OutputSpec(
+        field_days=(1.0, 6.0),
+        profile_days=(1.0, 6.0),
+        selected_days=(2.0, 6.0),
+        selected_species=(MODEL.species[0],),
+    )
+    reference = _run(integrator, outputs=outputs)
+    spill_dir = tmp_path / "fields"
+    spilled = _run(integrator, outputs=outputs, spill_dir=spill_dir)
+    path = tmp_path / "run.ckpt.npz"
+    with pytest.raises(Crash):
+        _run(
+            integrator,
+            outputs=outputs,
+            spill_dir=spill_dir,
+            checkpoint=Checkpointing(path, every_s=0.0),
+            progress=_crash_after(9),
+        )
+    resumed = _run(
+        integrator,
+        outputs=outputs,
+        spill_dir=spill_dir,
+        checkpoint=Checkpointing(path, every_s=0.0),
+    )
+    assert Checkpoint.load(path).t > 1.0  # the field of day 1 came from the checkpoint
+    for run in (spilled, resumed):
+        for kind in ("field", "selected", "profile"):
+            assert run.times[kind] == reference.times[kind]
+            for a, b in zip(run.data[kind], reference.data[kind], strict=True):
+                assert np.array_equal(a, b)
+                assert isinstance(a, np.memmap) == (kind != "profile")
+        assert np.array_equal(run.field_at(6.0), reference.field_at(6.0))
+        ds = run.to_dataset()
+        assert np.array_equal(ds["field"].values, np.stack(reference.data["field"]))
+    assert list(spill_dir.iterdir()) == []

@@ -212,6 +212,7 @@ def test_cli_patch_run_resumes_from_its_checkpoint(
     data = json.loads(resumed.stdout)
     assert data["solver"]["resumed_from_day"] == saved_day
     assert not checkpoint.exists()  # removed once every result was written
+    assert not (folder / patch_course.SPILL_NAME).exists()  # the fields' spill folder too
     for key in ("accepted_steps", "rejected_steps", "krylov_iterations", "sessions"):
         assert data["solver"][key] == expected["solver"][key]
     assert data["layered_agreement"] == expected["layered_agreement"]

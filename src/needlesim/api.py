@@ -275,21 +275,28 @@ def simulate(
 
     ``layered``: the layer-resolved model; ``patch``: the 3D patch (with the
     layered model alongside, for comparison). ``checkpoint_dir`` (patch only):
-    checkpoint there and resume from a checkpoint of the same run. ``progress`` (patch:
+    checkpoint there and resume from a checkpoint of the same run; the saved 3D fields
+    are kept there on disk, memory-mapped, while the run goes on. ``progress`` (patch:
     also during the run) gets the fraction of the simulated days done.
     """
     _report(progress, 0.0)
     checkpoint: Path | None = None
     if config.simulation.fidelity.value == "patch":
-        from .course.patch import CHECKPOINT_EVERY_S, CHECKPOINT_NAME, simulate_patch_course
+        from .course.patch import (
+            CHECKPOINT_EVERY_S,
+            CHECKPOINT_NAME,
+            SPILL_NAME,
+            simulate_patch_course,
+        )
         from .patch import Checkpointing
         from .patch import Progress as PatchProgress
 
-        ckpt = None
+        ckpt, spill_dir = None, None
         if checkpoint_dir is not None:
             folder = Path(checkpoint_dir)
             folder.mkdir(parents=True, exist_ok=True)
             checkpoint = folder / CHECKPOINT_NAME
+            spill_dir = folder / SPILL_NAME
             ckpt = Checkpointing(
                 checkpoint, every_s=CHECKPOINT_EVERY_S, resume=True, mismatch="restart"
             )
@@ -300,7 +307,9 @@ def simulate(
             def report(info: PatchProgress) -> None:
                 reporter(min(1.0, info.t / info.t_end) if info.t_end > 0 else 1.0)
 
-        raw: Any = simulate_patch_course(config, checkpoint=ckpt, progress=report)
+        raw: Any = simulate_patch_course(
+            config, checkpoint=ckpt, progress=report, spill_dir=spill_dir
+        )
     else:
         from .course.layered import simulate_course
 

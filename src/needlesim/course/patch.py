@@ -33,6 +33,7 @@ the distance from the nearest channel axis and the depth
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -95,6 +96,9 @@ RTOL = 1e-3
 """Relative tolerance of the patch integrator."""
 CHECKPOINT_NAME = "patch.ckpt.npz"
 """File name of the checkpoint in the output folder (deleted when the run is written)."""
+SPILL_NAME = ".fields"
+"""Folder in the output folder where a run keeps its saved 3D fields on disk while it goes
+(memory-mapped; their files are unlinked as soon as they are mapped)."""
 CHECKPOINT_EVERY_S = 300.0
 """Wall-clock seconds between checkpoints (besides those after every session)."""
 
@@ -190,8 +194,13 @@ def simulate_patch_course(
     options: StepperOptions | None = None,
     checkpoint: Checkpointing | None = None,
     progress: Callable[[Progress], None] | None = None,
+    spill_dir: str | Path | None = None,
 ) -> PatchCourseResult:
     """Simulate one configured patient at the ``patch`` level (and ``layered`` alongside).
+
+    ``spill_dir``: keep the saved 3D fields there on disk, memory-mapped, instead of in
+    memory (:func:`needlesim.patch.simulate_patch`; ``needlesim simulate`` uses the output
+    folder).
 
     ``progress`` is called after every compiled chunk of steps (about once a minute or
     more often) with the simulated day reached (:class:`needlesim.patch.Progress`).
@@ -266,6 +275,7 @@ def simulate_patch_course(
         run_key=config_hash(config),
         integrator=integrator,
         progress=progress,
+        spill_dir=spill_dir,
     )
     layered = simulate_layered(params, cov, days, injuries, np.asarray(outputs.profile_days))
     return PatchCourseResult(
@@ -740,6 +750,7 @@ def run_patch_course(
     result = simulate_patch_course(
         config,
         checkpoint=Checkpointing(ckpt, every_s=every, resume=resume, mismatch="restart"),
+        spill_dir=folder / SPILL_NAME,
     )
     data = write_patch_course(result, folder)
     ckpt.unlink(missing_ok=True)
@@ -801,4 +812,6 @@ def write_patch_course(result: PatchCourseResult, folder: str | Path) -> dict[st
     )
     data = summary(result)
     write_json(folder / "summary.json", data)
+    with contextlib.suppress(OSError):  # the run's spill folder, if it is here and empty
+        (folder / SPILL_NAME).rmdir()
     return data

@@ -15,6 +15,11 @@
   ``selected_days``, dims ``(time_selected, selected_species, x, y, z)``: what
   spatial summaries need on many days at a fraction of the memory of ``field``.
 
+A run given a ``spill_dir`` (:func:`needlesim.patch.simulate_patch`) writes each
+saved 3D array (``field``, ``selected``) to disk as it is made and keeps it
+memory-mapped (:func:`spill`): a whole course at the standard size saves about
+1.2 GB of fields, which would otherwise sit in memory beside the solver's.
+
 Coordinates are cell centres in um (``z`` = depth below the surface), times in
 days; every variable and coordinate carries ``units`` in its attrs and the
 species' units are the ``units`` coordinate along ``species``.
@@ -22,6 +27,9 @@ species' units are the ``units`` coordinate along ``species``.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +46,24 @@ from ..io import write_zarr
 FloatArray = NDArray[np.float64]
 
 KINDS = ("field", "profile", "slice", "selected")
+SPILLED = ("field", "selected")
+"""The kinds of output that are 3D fields: those a ``spill_dir`` moves to disk."""
+
+
+def spill(array: NDArray[np.float64], directory: str | Path) -> NDArray[np.float64]:
+    """``array`` written to a new ``.npy`` file in ``directory`` and returned memory-mapped
+    (read-only). The file is unlinked at once where the system allows it (POSIX keeps a
+    mapped file's pages until the mapping goes), so nothing is left to clean up and the
+    pages are read back from disk only when the array is used."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="output-", suffix=".npy", dir=folder)
+    with os.fdopen(fd, "wb") as fh:
+        np.save(fh, np.asarray(array))
+    mapped: NDArray[np.float64] = np.load(name, mmap_mode="r")
+    with contextlib.suppress(OSError):  # a system that cannot unlink a mapped file keeps it
+        os.unlink(name)
+    return mapped
 
 
 @dataclass(frozen=True)
@@ -140,11 +166,11 @@ class PatchResult:
 
     def field_at(self, day: float) -> FloatArray:
         """The saved 3D fields ``(S, nx, ny, nz)`` at ``day`` (must be a field day)."""
-        t, f = self.fields()
+        t = np.asarray(self.times.get("field", []), dtype=np.float64)
         hits = np.flatnonzero(np.isclose(t, day, rtol=0, atol=1e-9))
         if hits.size == 0:
             raise KeyError(f"no fields saved at day {day}; saved: {t.tolist()}")
-        return f[hits[0]]
+        return np.asarray(self.data["field"][hits[0]])
 
     # xarray ----------------------------------------------------------------------
 

@@ -32,7 +32,7 @@ from ..geometry.grid import PatchGrid
 from .checkpoint import Checkpoint, restore_rng, rng_state
 from .events import Session
 from .model import Params, PatchModel
-from .output import KINDS, OutputSpec, PatchResult
+from .output import KINDS, SPILLED, OutputSpec, PatchResult, spill
 from .stepper import RECORD_SLOTS, STATUS_OK, PatchIntegrator, StepperOptions, StepState
 
 
@@ -144,6 +144,7 @@ def simulate_patch(
     run_key: str = "",
     profiles_in_loop: bool = True,
     chunk_wall_s: float = 60.0,
+    spill_dir: str | Path | None = None,
 ) -> PatchResult:
     """Integrate ``model`` on ``grid`` from ``y0`` (``(S, nx, ny, nz)``) at ``t0`` to ``t_end``.
 
@@ -158,7 +159,9 @@ def simulate_patch(
     ``chunk_wall_s``: a compiled chunk takes at most ``options.steps_per_chunk`` step
     attempts and, once a step's cost is known, about this many seconds, so that
     ``progress`` is called at least that often on large grids (the steps, and so the
-    numbers, do not depend on the chunking).
+    numbers, do not depend on the chunking). ``spill_dir``: write each saved 3D field there
+    as it is made and keep it memory-mapped (:func:`~.output.spill`; the same numbers, not
+    held in memory while the run goes on); a disk folder, not a RAM-backed one.
     """
     if not t_end > t0:
         raise ValueError(f"t_end ({t_end}) must be after t0 ({t0})")
@@ -195,6 +198,12 @@ def simulate_patch(
     if unknown:
         raise ValueError(f"selected_species {unknown} are not species of the model")
     selected_idx = np.asarray([model.species.index(s) for s in outputs.selected_species], int)
+
+    def keep(kind: str, array: NDArray[np.float64] | jax.Array) -> NDArray[np.float64]:
+        """An output as the result holds it: on disk, memory-mapped, if it is spilled."""
+        if spill_dir is not None and kind in SPILLED:
+            return spill(np.asarray(array), spill_dir)
+        return np.asarray(array)
 
     data: dict[str, list[NDArray[np.float64]]] = {k: [] for k in KINDS}
     times: dict[str, list[float]] = {k: [] for k in KINDS}
@@ -233,7 +242,8 @@ def simulate_patch(
         )
         next_stop, sessions_done = ck.next_stop, ck.sessions_done
         rng = restore_rng(ck.rng_state)
-        data = {k: list(ck.outputs.get(k, [])) for k in KINDS}
+        data = {k: [keep(k, a) for a in ck.outputs.get(k, [])] for k in KINDS}
+        ck.outputs = {}  # spilled ones are on disk now
         times = {k: list(ck.output_times.get(k, [])) for k in KINDS}
         wall_before = ck.wall_s
         resumed_from = ck.t
@@ -312,7 +322,7 @@ def simulate_patch(
             state = state._replace(y=y, dt=jnp.asarray(options.dt_after_session_days, jnp.float64))
             sessions_done += 1
             session_today = True
-        _record(state.y, t_stop, outputs, data, times, profile_fn, slice_fn, selected_fn)
+        _record(state.y, t_stop, outputs, data, times, profile_fn, slice_fn, selected_fn, keep)
         next_stop += 1
         if session_today:
             save()
@@ -354,19 +364,17 @@ def _record(
     profile_fn: Callable[[jax.Array], jax.Array],
     slice_fn: Callable[[jax.Array], jax.Array],
     selected_fn: Callable[[jax.Array], jax.Array],
+    keep: Callable[[str, jax.Array], NDArray[np.float64]],
 ) -> None:
     def due(days: tuple[float, ...]) -> bool:
         return any(d == t for d in days)
 
-    if due(outputs.field_days):
-        data["field"].append(np.asarray(y))
-        times["field"].append(t)
-    if due(outputs.profile_days):
-        data["profile"].append(np.asarray(profile_fn(y)))
-        times["profile"].append(t)
-    if due(outputs.slice_days):
-        data["slice"].append(np.asarray(slice_fn(y)))
-        times["slice"].append(t)
-    if due(outputs.selected_days):
-        data["selected"].append(np.asarray(selected_fn(y)))
-        times["selected"].append(t)
+    for kind, days, value in (
+        ("field", outputs.field_days, lambda: y),
+        ("profile", outputs.profile_days, lambda: profile_fn(y)),
+        ("slice", outputs.slice_days, lambda: slice_fn(y)),
+        ("selected", outputs.selected_days, lambda: selected_fn(y)),
+    ):
+        if due(days):
+            data[kind].append(keep(kind, value()))
+            times[kind].append(t)
