@@ -50,6 +50,16 @@ def voxel_context(
     return ReactionContext(jnp.asarray(t), layer, depth, flat_aux), axes
 
 
+def _cast_floats(tree: Any, dtype: Any) -> Any:
+    """Every floating leaf of ``tree`` cast to ``dtype`` (integers and booleans kept)."""
+
+    def cast(a: Any) -> Any:
+        a = jnp.asarray(a)
+        return a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a
+
+    return jax.tree.map(cast, tree)
+
+
 @dataclass(frozen=True, eq=False)
 class ReactionOperator:
     """The kinetics ``reaction`` applied voxel by voxel on ``grid``."""
@@ -64,9 +74,14 @@ class ReactionOperator:
     def _flat(self, y: jax.Array) -> jax.Array:
         return jnp.reshape(y, (self.n_species, self.grid.n_voxels))
 
-    def rate(self, y: jax.Array, t: jax.Array, params: Params, aux: Any = None) -> jax.Array:
-        """``R(y)`` in every voxel, shape of ``y`` (``(S, nx, ny, nz)``)."""
+    def rate(
+        self, y: jax.Array, t: jax.Array, params: Params, aux: Any = None, dtype: Any = None
+    ) -> jax.Array:
+        """``R(y)`` in every voxel, shape of ``y`` (``(S, nx, ny, nz)``); with ``dtype``,
+        evaluated in that precision (every floating input cast to it)."""
         ctx, axes = self._context(t, aux)
+        if dtype is not None:
+            y, params, ctx = _cast_floats((y, params, ctx), dtype)
         f = jax.vmap(self.reaction, in_axes=(1, None, axes), out_axes=1)
         return jnp.reshape(f(self._flat(y), params, ctx), y.shape)
 
@@ -104,8 +119,21 @@ class ReactionOperator:
         return jax.lax.map(one, jnp.arange(self.n_species))
 
     def linearize(
-        self, y: jax.Array, t: jax.Array, params: Params, aux: Any = None
+        self,
+        y: jax.Array,
+        t: jax.Array,
+        params: Params,
+        aux: Any = None,
+        jacobian_dtype: Any = None,
     ) -> tuple[jax.Array, Callable[[jax.Array], jax.Array]]:
-        """``(R(y), v -> (dR/dy)(y) v)``."""
-        out, lin = jax.linearize(lambda u: self.rate(u, t, params, aux), y)
-        return out, lin
+        """``(R(y), v -> (dR/dy)(y) v)``. With a ``jacobian_dtype`` below the state's, the
+        product is linearised in that precision (its saved intermediates, about 40 per
+        voxel for the healing kinetics, take half the memory), ``R(y)`` stays in the
+        state's precision."""
+        if jacobian_dtype is None or jnp.dtype(jacobian_dtype) == y.dtype:
+            return jax.linearize(lambda u: self.rate(u, t, params, aux), y)
+        out = self.rate(y, t, params, aux)
+        _, low = jax.linearize(
+            lambda u: self.rate(u, t, params, aux, jacobian_dtype), y.astype(jacobian_dtype)
+        )
+        return out, lambda v: low(v.astype(jacobian_dtype)).astype(y.dtype)

@@ -286,6 +286,7 @@ class RosenbrockSystem:
         aux: Any = None,
         preconditioner_dtype: Any = jnp.float64,
         workspace: KrylovWorkspace | None = None,
+        jacobian_dtype: Any = None,
     ) -> StepResult:
         """One Rosenbrock step of size ``h``; ``scale`` (shape of ``y``) are the error weights.
 
@@ -310,7 +311,7 @@ class RosenbrockSystem:
         f_t = jnp.zeros_like(y)
         diag = jnp.zeros_like(y)
         if self.reaction is not None:
-            r0, lin_r = self.reaction.linearize(y, t, params, aux)
+            r0, lin_r = self.reaction.linearize(y, t, params, aux, jacobian_dtype)
             f_t = self.reaction.time_derivative(y, t, params, aux)
             if self.model.linear_decay is not None:  # the model's constant linear losses
                 lam = jnp.asarray(self.model.linear_decay(params), dtype=y.dtype)

@@ -62,9 +62,13 @@ class StepperOptions:
     ``preconditioner_precision``: precision of the preconditioner's FFT and
     tridiagonal solves and of the GMRES storage (Arnoldi basis and directions);
     ``"auto"`` is single precision for ``rtol >= 1e-5`` (its rounding, ~1e-7, is
-    far below what GMRES is asked to resolve) and double below. The state, the
-    residuals, the dot products and the products with the stage matrix are double
-    precision in every case.
+    far below what GMRES is asked to resolve) and double below.
+    ``jacobian_precision``: precision in which the kinetics are linearised for the
+    products with the stage matrix ``W = I - gamma h J`` (same ``"auto"`` rule): a
+    W-method keeps its order with any approximation of ``J``, the same in every stage,
+    so a Jacobian good to ~1e-7 costs no accuracy, and its saved intermediates take half
+    the memory. The state, the right-hand sides, the residuals and the dot products are
+    double precision in every case.
     """
 
     rtol: float = 1e-3
@@ -85,6 +89,7 @@ class StepperOptions:
     krylov_max_restarts: int = 6
     steps_per_chunk: int = 32
     preconditioner_precision: Literal["auto", "float32", "float64"] = "auto"
+    jacobian_precision: Literal["auto", "float32", "float64"] = "auto"
 
     def __post_init__(self) -> None:
         if not (self.rtol > 0 or np.max(self.atol) > 0):
@@ -99,23 +104,30 @@ class StepperOptions:
             raise ValueError("steps_per_chunk must be >= 1")
         if self.method not in TABLEAUS:
             raise ValueError(f"method must be one of {sorted(TABLEAUS)}, got {self.method!r}")
-        if self.preconditioner_precision not in ("auto", "float32", "float64"):
-            raise ValueError(
-                "preconditioner_precision must be 'auto', 'float32' or 'float64', "
-                f"got {self.preconditioner_precision!r}"
-            )
+        for name in ("preconditioner_precision", "jacobian_precision"):
+            if getattr(self, name) not in ("auto", "float32", "float64"):
+                raise ValueError(
+                    f"{name} must be 'auto', 'float32' or 'float64', got {getattr(self, name)!r}"
+                )
 
     @property
     def tableau(self) -> RosenbrockTableau:
         return TABLEAUS[self.method]
 
+    def _dtype(self, precision: str) -> Any:
+        if precision == "auto":
+            precision = "float32" if self.rtol >= 1e-5 else "float64"
+        return jnp.float32 if precision == "float32" else jnp.float64
+
     @property
     def preconditioner_dtype(self) -> Any:
         """The dtype of the preconditioner's solves (see ``preconditioner_precision``)."""
-        p = self.preconditioner_precision
-        if p == "auto":
-            p = "float32" if self.rtol >= 1e-5 else "float64"
-        return jnp.float32 if p == "float32" else jnp.float64
+        return self._dtype(self.preconditioner_precision)
+
+    @property
+    def jacobian_dtype(self) -> Any:
+        """The dtype of the kinetics' linearisation (see ``jacobian_precision``)."""
+        return self._dtype(self.jacobian_precision)
 
     @property
     def krylov(self) -> KrylovOptions:
@@ -315,6 +327,7 @@ class PatchIntegrator:
             aux,
             o.preconditioner_dtype,
             workspace,
+            o.jacobian_dtype,
         )
         scale = self._atol + o.rtol * jnp.maximum(jnp.abs(y), jnp.abs(res.y))
         ratio = jnp.abs(res.error) / scale
@@ -417,6 +430,7 @@ class PatchIntegrator:
                 aux,
                 o.preconditioner_dtype,
                 work,
+                o.jacobian_dtype,
             )
             return res.y, res.workspace
 
