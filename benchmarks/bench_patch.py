@@ -95,7 +95,7 @@ def course_reaction(y: jax.Array, p: dict[str, Any], ctx: ReactionContext) -> ja
     and decays as ``exp(-k_w (t - s_k))`` (the source of :func:`healing_reaction`
     restarted by every session). Off at ``t = s_k`` itself, so the step that ends on a
     session day does not see the next session's source in its last stage."""
-    days = jnp.asarray(SESSION_DAYS)
+    days = jnp.asarray(SESSION_DAYS, dtype=ctx.t.dtype)  # single in the Jacobian's evaluation
     since = ctx.t - days
     weight = jnp.where(since > 0.0, jnp.exp(-p["k_w"] * jnp.maximum(since, 0.0)), 0.0)
     source = ctx.aux @ weight  # a dot over the sessions (a reduction fusion is 2x slower)

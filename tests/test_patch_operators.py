@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -213,3 +215,32 @@ def test_factored_solve_equals_the_direct_solve(dtype: object, tol: float) -> No
     assert factored.dtype == u.dtype
     scale = float(jnp.max(jnp.abs(direct)))
     assert float(jnp.max(jnp.abs(factored - direct))) < tol * scale
+
+
+def test_kinetics_that_mix_in_double_precision_are_linearised_in_double() -> None:
+    """A single-precision Jacobian is asked for, but the kinetics close over a double array
+    and write it into the state's vector: no warning, and the product is the exact
+    double-precision one; kinetics written on their inputs alone get the single one."""
+    import warnings
+
+    from needlesim.patch.reaction import ReactionOperator
+
+    grid = PatchGrid.with_layers((4, 4, 4), 20.0, [1, 2, 3, 3])
+    rates = jnp.asarray(np.array([0.3, 1.7], dtype=np.float64))
+
+    def mixing(y: jax.Array, p: Any, ctx: Any) -> jax.Array:
+        return (-y * y).at[0].add(rates[1] * y[1])  # rates stay double inside a single run
+
+    def clean(y: jax.Array, p: Any, ctx: Any) -> jax.Array:
+        return (-y * y).at[0].add(p * y[1])
+
+    y = jnp.asarray(np.random.default_rng(0).uniform(0.5, 2.0, (2, *grid.shape)))
+    v = jnp.ones_like(y) / 3.0
+    for kinetics, params, single in ((mixing, None, False), (clean, jnp.asarray(1.7), True)):
+        op = ReactionOperator(grid, kinetics, 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _, lin32 = op.linearize(y, jnp.asarray(0.0), params, None, jnp.float32)
+        _, lin64 = op.linearize(y, jnp.asarray(0.0), params, None)
+        diff = float(jnp.max(jnp.abs(lin32(v) - lin64(v))))
+        assert (diff > 0.0) == single and diff < 1e-6, (kinetics.__name__, diff)

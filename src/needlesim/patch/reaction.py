@@ -17,6 +17,7 @@ provides what the linearly implicit integrator needs:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,25 @@ def voxel_context(
         aux=jax.tree.map(lambda _: 0, aux),
     )
     return ReactionContext(jnp.asarray(t), layer, depth, flat_aux), axes
+
+
+def _linearize_in(
+    rate: Callable[[jax.Array], jax.Array], y: jax.Array, dtype: Any
+) -> Callable[[jax.Array], jax.Array] | None:
+    """``v -> rate'(y) v`` linearised at ``y`` cast to ``dtype``, or None if the kinetics mix
+    in a wider precision (JAX warns, or will refuse, when they write it into ``dtype``)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            out, lin = jax.linearize(rate, y.astype(dtype))
+        except (TypeError, ValueError):
+            return None
+    mixed = any("incompatible types" in str(w.message) for w in caught)
+    if mixed or out.dtype != jnp.dtype(dtype):
+        return None
+    for w in caught:  # pass on the warnings that are not about the precision
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return lin
 
 
 def _cast_floats(tree: Any, dtype: Any) -> Any:
@@ -127,13 +147,16 @@ class ReactionOperator:
         jacobian_dtype: Any = None,
     ) -> tuple[jax.Array, Callable[[jax.Array], jax.Array]]:
         """``(R(y), v -> (dR/dy)(y) v)``. With a ``jacobian_dtype`` below the state's, the
-        product is linearised in that precision (its saved intermediates, about 40 per
+        product is linearised in that precision (its saved intermediates, about 100 per
         voxel for the healing kinetics, take half the memory), ``R(y)`` stays in the
-        state's precision."""
+        state's precision. Kinetics that cannot be evaluated in that precision (they close
+        over double-precision arrays, which JAX will not write into single-precision ones)
+        are linearised in the state's precision."""
         if jacobian_dtype is None or jnp.dtype(jacobian_dtype) == y.dtype:
             return jax.linearize(lambda u: self.rate(u, t, params, aux), y)
-        out = self.rate(y, t, params, aux)
-        _, low = jax.linearize(
-            lambda u: self.rate(u, t, params, aux, jacobian_dtype), y.astype(jacobian_dtype)
+        low = _linearize_in(
+            lambda u: self.rate(u, t, params, aux, jacobian_dtype), y, jacobian_dtype
         )
-        return out, lambda v: low(v.astype(jacobian_dtype)).astype(y.dtype)
+        if low is None:
+            return jax.linearize(lambda u: self.rate(u, t, params, aux), y)
+        return self.rate(y, t, params, aux), lambda v: low(v.astype(jacobian_dtype)).astype(y.dtype)
