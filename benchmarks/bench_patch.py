@@ -345,6 +345,19 @@ def versus_pypde(n: int, t_end: float) -> dict[str, Any]:
     }
 
 
+def _print_big_run(title: str, r: dict[str, Any]) -> None:
+    """A heading and one table row: solver time, steps, cost per step and voxel-step, memory."""
+    attempts = r["steps"] + r["rejected"]
+    print(f"\n### {title}\n")
+    print("| solver s | steps (rej) | Krylov its | s per step | us per voxel-step | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| {r['wall_s']:.1f} | {r['steps']} ({r['rejected']}) | {r['krylov']} | "
+        f"{r['wall_s'] / attempts:.1f} | {1e6 * r['wall_s'] / r['voxels'] / attempts:.2f} | "
+        f"{r['peak_rss_mb']:.0f} |"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small grids, short runs")
@@ -462,21 +475,12 @@ def main() -> None:
             )
     big = isolated(bench_patch.full_model_run, *FULL_TARGET) if args.full_target else None
     if big is not None:
-        attempts = big["steps"] + big["rejected"]
         nx, ny, nz = big["shape"]
-        print(
-            f"\n### Full model at the standard patch's size: {nx}x{ny}x{nz} = {big['voxels']:,} "
+        _print_big_run(
+            f"Full model at the standard patch's size: {nx}x{ny}x{nz} = {big['voxels']:,} "
             f"voxels ({FULL_TARGET[2]:g} mm at {FULL_TARGET[0]:g} um, cheek), the first "
-            f"{FULL_TARGET[1]:g} days after the first session, one run\n"
-        )
-        print(
-            "| solver s | steps (rej) | Krylov its | s per step | us per voxel-step | peak RSS MB |"
-        )
-        print("|---|---|---|---|---|---|")
-        print(
-            f"| {big['wall_s']:.1f} | {big['steps']} ({big['rejected']}) | {big['krylov']} | "
-            f"{big['wall_s'] / attempts:.1f} | {1e6 * big['wall_s'] / big['voxels'] / attempts:.2f}"
-            f" | {big['peak_rss_mb']:.0f} |"
+            f"{FULL_TARGET[1]:g} days after the first session, one run",
+            big,
         )
         verdict = "met" if big["peak_rss_mb"] < 8192 else "NOT met"
         print(
@@ -486,27 +490,16 @@ def main() -> None:
         )
     whole = isolated(bench_patch.full_model_run, *FULL_COURSE) if args.full_course else None
     if whole is not None:
-        attempts = whole["steps"] + whole["rejected"]
         nx, ny, nz = whole["shape"]
-        print(
-            f"\n### Full model, the whole standard course (4 sessions 30 days apart, "
-            f"{COURSE_END_DAY:g} days) on {nx}x{ny}x{nz} = {whole['voxels']:,} voxels, one run\n"
-        )
-        print(
-            "| solver s | steps (rej) | Krylov its | s per step | us per voxel-step | peak RSS MB |"
-        )
-        print("|---|---|---|---|---|---|")
-        print(
-            f"| {whole['wall_s']:.0f} | {whole['steps']} ({whole['rejected']}) | "
-            f"{whole['krylov']} | {whole['wall_s'] / attempts:.1f} | "
-            f"{1e6 * whole['wall_s'] / whole['voxels'] / attempts:.2f} | "
-            f"{whole['peak_rss_mb']:.0f} |"
+        _print_big_run(
+            f"Full model, the whole standard course (4 sessions 30 days apart, "
+            f"{COURSE_END_DAY:g} days) on {nx}x{ny}x{nz} = {whole['voxels']:,} voxels, one run",
+            whole,
         )
         days_shown = (1, 30, 31, 60, 90, 120, 180)
         print("\n| simulated day | " + " | ".join(f"{d:g}" for d in days_shown) + " |")
-        print("|---|" + "---|" * 7)
-        at = [next((w for t, w in whole["marks"] if t >= d), whole["wall_s"]) for d in
-              (1, 30, 31, 60, 90, 120, 180)]  # fmt: skip
+        print("|---|" + "---|" * len(days_shown))
+        at = [next((w for t, w in whole["marks"] if t >= d), whole["wall_s"]) for d in days_shown]
         print("| cumulative solver s | " + " | ".join(f"{w:.0f}" for w in at) + " |")
         for what, value, limit in (
             ("under 10 minutes", whole["wall_s"], 600.0),
