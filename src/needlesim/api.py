@@ -282,24 +282,15 @@ def simulate(
     _report(progress, 0.0)
     checkpoint: Path | None = None
     if config.simulation.fidelity.value == "patch":
-        from .course.patch import (
-            CHECKPOINT_EVERY_S,
-            CHECKPOINT_NAME,
-            SPILL_NAME,
-            simulate_patch_course,
-        )
+        from .course.patch import folder_run, simulate_patch_course
         from .patch import Checkpointing
         from .patch import Progress as PatchProgress
 
-        ckpt, spill_dir = None, None
+        ckpt: Checkpointing | None = None
+        spill_dir: Path | None = None
         if checkpoint_dir is not None:
-            folder = Path(checkpoint_dir)
-            folder.mkdir(parents=True, exist_ok=True)
-            checkpoint = folder / CHECKPOINT_NAME
-            spill_dir = folder / SPILL_NAME
-            ckpt = Checkpointing(
-                checkpoint, every_s=CHECKPOINT_EVERY_S, resume=True, mismatch="restart"
-            )
+            ckpt, spill_dir = folder_run(Path(checkpoint_dir))
+            checkpoint = Path(ckpt.path)
         report = None
         if progress is not None:
             reporter = progress

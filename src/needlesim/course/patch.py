@@ -726,6 +726,20 @@ def summary(result: PatchCourseResult) -> dict[str, Any]:
     }
 
 
+def folder_run(
+    folder: str | Path, every_s: float | None = None, resume: bool = True
+) -> tuple[Checkpointing, Path]:
+    """The checkpointing and the fields' spill folder of a run written into ``folder``
+    (created): :data:`CHECKPOINT_NAME` every ``every_s`` wall-clock seconds (default
+    :data:`CHECKPOINT_EVERY_S`) and after every session, resumed if it is of the same run
+    and replaced if not; the fields in :data:`SPILL_NAME`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    every = CHECKPOINT_EVERY_S if every_s is None else float(every_s)
+    ckpt = Checkpointing(folder / CHECKPOINT_NAME, every_s=every, resume=resume, mismatch="restart")
+    return ckpt, folder / SPILL_NAME
+
+
 def run_patch_course(
     config: RunConfig,
     folder: str | Path,
@@ -743,17 +757,10 @@ def run_patch_course(
     run. A checkpoint of another run (another config) is ignored and replaced.
     It is deleted once every result file is written.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    every = CHECKPOINT_EVERY_S if checkpoint_every_s is None else float(checkpoint_every_s)
-    ckpt = folder / CHECKPOINT_NAME
-    result = simulate_patch_course(
-        config,
-        checkpoint=Checkpointing(ckpt, every_s=every, resume=resume, mismatch="restart"),
-        spill_dir=folder / SPILL_NAME,
-    )
+    ckpt, spill_dir = folder_run(folder, checkpoint_every_s, resume)
+    result = simulate_patch_course(config, checkpoint=ckpt, spill_dir=spill_dir)
     data = write_patch_course(result, folder)
-    ckpt.unlink(missing_ok=True)
+    Path(ckpt.path).unlink(missing_ok=True)
     return data
 
 

@@ -50,7 +50,7 @@ SPILLED = ("field", "selected")
 """The kinds of output that are 3D fields: those a ``spill_dir`` moves to disk."""
 
 
-def spill(array: NDArray[np.float64], directory: str | Path) -> NDArray[np.float64]:
+def spill(array: Any, directory: str | Path) -> NDArray[np.float64]:
     """``array`` written to a new ``.npy`` file in ``directory`` and returned memory-mapped
     (read-only). The file is unlinked at once where the system allows it (POSIX keeps a
     mapped file's pages until the mapping goes), so nothing is left to clean up and the
@@ -104,6 +104,12 @@ class OutputSpec:
 
     def fingerprint(self) -> str:
         return repr(self)
+
+
+def lateral_mean(y: Any) -> Any:
+    """The depth profile ``<y_s>(z) = mean_{x,y} y_s``: ``(S, nz)`` from ``(S, nx, ny, nz)``
+    (NumPy or JAX)."""
+    return y.mean(axis=(1, 2))
 
 
 def layer_means(grid: PatchGrid, profile: FloatArray) -> FloatArray:

@@ -32,7 +32,7 @@ from ..geometry.grid import PatchGrid
 from .checkpoint import Checkpoint, restore_rng, rng_state
 from .events import Session
 from .model import Params, PatchModel
-from .output import KINDS, SPILLED, OutputSpec, PatchResult, spill
+from .output import KINDS, SPILLED, OutputSpec, PatchResult, lateral_mean, spill
 from .stepper import RECORD_SLOTS, STATUS_OK, PatchIntegrator, StepperOptions, StepState
 
 
@@ -202,7 +202,7 @@ def simulate_patch(
     def keep(kind: str, array: NDArray[np.float64] | jax.Array) -> NDArray[np.float64]:
         """An output as the result holds it: on disk, memory-mapped, if it is spilled."""
         if spill_dir is not None and kind in SPILLED:
-            return spill(np.asarray(array), spill_dir)
+            return spill(array, spill_dir)
         return np.asarray(array)
 
     data: dict[str, list[NDArray[np.float64]]] = {k: [] for k in KINDS}
@@ -274,7 +274,7 @@ def simulate_patch(
         ).save(ckpt_path)
         last_save = time.perf_counter()
 
-    profile_fn = jax.jit(lambda y: jnp.mean(y, axis=(1, 2)))
+    profile_fn = jax.jit(lateral_mean)
     slice_fn = jax.jit(lambda y: jnp.moveaxis(y[..., jnp.asarray(depth_idx)], -1, 0))
     selected_fn = jax.jit(lambda y: y[jnp.asarray(selected_idx)])
 

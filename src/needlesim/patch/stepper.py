@@ -40,6 +40,7 @@ from ..geometry.diffusion import Lateral
 from ..geometry.grid import PatchGrid
 from .krylov import KrylovWorkspace
 from .model import Params, PatchModel
+from .output import lateral_mean
 from .reaction import voxel_context
 from .rosenbrock import TABLEAUS, KrylovOptions, RosenbrockSystem, RosenbrockTableau
 
@@ -391,7 +392,7 @@ class PatchIntegrator:
             landed = recording & ok & clipped
             profiles = jax.lax.cond(
                 landed,
-                lambda p: p.at[jnp.minimum(k, slots - 1)].set(jnp.mean(new.y, axis=(1, 2))),
+                lambda p: p.at[jnp.minimum(k, slots - 1)].set(lateral_mean(new.y)),
                 lambda p: p,
                 profiles,
             )
