@@ -19,6 +19,8 @@ from needlesim.patch import (
     channel_damage,
     simulate_patch,
 )
+from needlesim.patch.checkpoint import discard
+from needlesim.patch.output import spilled_name
 from needlesim.testing.patch_problems import HealingParameters, healing_model
 
 GRID = PatchGrid.with_layers((8, 8, 8), 20.0, [1, 1, 2, 2, 3, 3, 3, 3])
@@ -70,6 +72,14 @@ def _crash_after(n: int):  # type: ignore[no-untyped-def]
     def progress(info: Progress) -> None:
         calls["n"] += 1
         if calls["n"] == n:
+            raise Crash(f"simulated crash at t={info.t}")
+
+    return progress
+
+
+def _crash_past(day: float):  # type: ignore[no-untyped-def]
+    def progress(info: Progress) -> None:
+        if info.t > day:
             raise Crash(f"simulated crash at t={info.t}")
 
     return progress
@@ -179,8 +189,9 @@ def test_spilled_fields_equal_fields_held_in_memory_and_leave_no_files(
     integrator: PatchIntegrator, tmp_path: Path
 ) -> None:
     """With a ``spill_dir`` the saved 3D fields are written to disk as they are made and
-    memory-mapped: the same numbers, not in the process's heap, no files left behind; a
-    run resumed from a checkpoint spills the fields it had saved before."""
+    memory-mapped: the same numbers, not in the process's heap, no files left behind. A
+    checkpointed run keeps them as files its checkpoint refers to instead of copying them
+    into it; resumed, it maps them back; ``discard`` removes checkpoint and files."""
     outputs = OutputSpec(
         field_days=(1.0, 6.0),
         profile_days=(1.0, 6.0),
@@ -205,7 +216,14 @@ def test_spilled_fields_equal_fields_held_in_memory_and_leave_no_files(
         spill_dir=spill_dir,
         checkpoint=Checkpointing(path, every_s=0.0),
     )
-    assert Checkpoint.load(path).t > 1.0  # the field of day 1 came from the checkpoint
+    saved = Checkpoint.load(path)
+    assert saved.t > 1.0  # the field of day 1 came from the checkpoint
+    # the checkpoint counts the fields it kept on disk and holds no copy of them
+    assert saved.spilled == {k: len(saved.output_times[k]) for k in ("field", "selected")}
+    assert saved.spilled["field"] > 0
+    assert set(saved.outputs) == {"profile", "slice"}
+    with np.load(path) as stored:
+        assert not [k for k in stored.files if k.startswith(("out_field", "out_selected"))]
     for run in (spilled, resumed):
         for kind in ("field", "selected", "profile"):
             assert run.times[kind] == reference.times[kind]
@@ -215,4 +233,37 @@ def test_spilled_fields_equal_fields_held_in_memory_and_leave_no_files(
         assert np.array_equal(run.field_at(6.0), reference.field_at(6.0))
         ds = run.to_dataset()
         assert np.array_equal(ds["field"].values, np.stack(reference.data["field"]))
-    assert list(spill_dir.iterdir()) == []
+    kept = sorted(p.name for p in spill_dir.iterdir())
+    assert kept == [spilled_name(k, i) for k in ("field", "selected") for i in range(2)]
+    discard(path, spill_dir)
+    assert not path.exists() and not spill_dir.exists()
+    assert np.array_equal(resumed.field_at(6.0), reference.field_at(6.0))  # still mapped
+
+
+def test_checkpoint_missing_its_fields_is_refused_or_restarted(
+    integrator: PatchIntegrator, tmp_path: Path
+) -> None:
+    """A checkpoint whose kept fields are gone cannot continue its run: refused with the
+    file named, or (``mismatch="restart"``) the run starts over and still gets it right."""
+    reference = _run(integrator)
+    path, spill_dir = tmp_path / "run.ckpt.npz", tmp_path / "fields"
+    with pytest.raises(Crash):
+        _run(
+            integrator,
+            spill_dir=spill_dir,
+            checkpoint=Checkpointing(path, every_s=0.0),
+            progress=_crash_past(day=2.5),
+        )
+    assert Checkpoint.load(path).spilled["field"] == 1
+    (spill_dir / spilled_name("field", 0)).unlink()
+    with pytest.raises(ValueError, match=r"missing from .*field-00000\.npy"):
+        _run(integrator, spill_dir=spill_dir, checkpoint=Checkpointing(path))
+    with pytest.raises(ValueError, match="has none"):
+        _run(integrator, checkpoint=Checkpointing(path))
+    again = _run(
+        integrator, spill_dir=spill_dir, checkpoint=Checkpointing(path, mismatch="restart")
+    )
+    assert again.stats["resumed_from_day"] == -1.0  # started over
+    assert np.array_equal(again.y_final, reference.y_final)
+    for a, b in zip(again.data["field"], reference.data["field"], strict=True):
+        assert np.array_equal(a, b)

@@ -239,15 +239,16 @@ class CourseResult:
 
         ``layered``: summary.json, trajectories.zarr, PNG plots, report.html;
         ``patch``: summary.json, patch.zarr, PNGs and a .vti (and the
-        checkpoint of the run, if it was in this folder, is removed).
+        checkpoint of the run and the fields it kept, if they were in this folder, are
+        removed).
         """
         folder = Path(directory)
         if self.fidelity == "patch":
-            from .course.patch import write_patch_course
+            from .course.patch import finish_folder_run, write_patch_course
 
             self.__dict__["summary"] = write_patch_course(self.raw, folder)
             if self._checkpoint is not None and self._checkpoint.parent == folder:
-                self._checkpoint.unlink(missing_ok=True)
+                finish_folder_run(folder)
             return folder
         from .report.course import write_course
 

@@ -33,7 +33,6 @@ the distance from the nearest channel axis and the depth
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -71,6 +70,7 @@ from ..patch import (
     simulate_patch,
     write_image_series,
 )
+from ..patch.checkpoint import discard
 from ..patch.healing import HealingSetup, describe_assumptions, healing_damage, healing_setup
 from ..patch.spatial import (
     RADIAL_BIN_UM,
@@ -740,6 +740,13 @@ def folder_run(
     return ckpt, folder / SPILL_NAME
 
 
+def finish_folder_run(folder: str | Path) -> None:
+    """Remove what :func:`folder_run` left in ``folder`` for resuming: the checkpoint, then
+    the fields it kept (the arrays already mapped stay readable)."""
+    folder = Path(folder)
+    discard(folder / CHECKPOINT_NAME, folder / SPILL_NAME)
+
+
 def run_patch_course(
     config: RunConfig,
     folder: str | Path,
@@ -760,7 +767,7 @@ def run_patch_course(
     ckpt, spill_dir = folder_run(folder, checkpoint_every_s, resume)
     result = simulate_patch_course(config, checkpoint=ckpt, spill_dir=spill_dir)
     data = write_patch_course(result, folder)
-    Path(ckpt.path).unlink(missing_ok=True)
+    finish_folder_run(folder)
     return data
 
 
@@ -819,6 +826,4 @@ def write_patch_course(result: PatchCourseResult, folder: str | Path) -> dict[st
     )
     data = summary(result)
     write_json(folder / "summary.json", data)
-    with contextlib.suppress(OSError):  # the run's spill folder, if it is here and empty
-        (folder / SPILL_NAME).rmdir()
     return data

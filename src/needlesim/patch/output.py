@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 from .. import __version__
 from ..anatomy import LAYER_NAMES
 from ..geometry.grid import N_LAYERS, PatchGrid
-from ..io import write_zarr
+from ..io import atomic_path, write_zarr
 
 FloatArray = NDArray[np.float64]
 
@@ -50,19 +50,34 @@ SPILLED = ("field", "selected")
 """The kinds of output that are 3D fields: those a ``spill_dir`` moves to disk."""
 
 
-def spill(array: Any, directory: str | Path) -> NDArray[np.float64]:
-    """``array`` written to a new ``.npy`` file in ``directory`` and returned memory-mapped
-    (read-only). The file is unlinked at once where the system allows it (POSIX keeps a
-    mapped file's pages until the mapping goes), so nothing is left to clean up and the
-    pages are read back from disk only when the array is used."""
+def spilled_name(kind: str, index: int) -> str:
+    """The file name of the ``index``-th saved output of ``kind`` kept for a checkpoint."""
+    return f"{kind}-{index:05d}.npy"
+
+
+def spill(array: Any, directory: str | Path, name: str | None = None) -> NDArray[np.float64]:
+    """``array`` written to a ``.npy`` file in ``directory`` and returned memory-mapped
+    (read-only), so its pages are read back from disk only when the array is used.
+
+    Without a ``name`` the file is new and unlinked at once where the system allows it
+    (POSIX keeps a mapped file's pages until the mapping goes): nothing is left to clean
+    up. With a ``name`` (:func:`spilled_name`) it is written atomically under that name
+    and kept: a checkpoint refers to it instead of copying the array
+    (:class:`~needlesim.patch.checkpoint.Checkpoint`)."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix="output-", suffix=".npy", dir=folder)
+    if name is not None:
+        target = folder / name
+        with atomic_path(target) as tmp, open(tmp, "wb") as fh:
+            np.save(fh, np.asarray(array))
+        kept: NDArray[np.float64] = np.load(target, mmap_mode="r")
+        return kept
+    fd, path = tempfile.mkstemp(prefix="output-", suffix=".npy", dir=folder)
     with os.fdopen(fd, "wb") as fh:
         np.save(fh, np.asarray(array))
-    mapped: NDArray[np.float64] = np.load(name, mmap_mode="r")
+    mapped: NDArray[np.float64] = np.load(path, mmap_mode="r")
     with contextlib.suppress(OSError):  # a system that cannot unlink a mapped file keeps it
-        os.unlink(name)
+        os.unlink(path)
     return mapped
 
 

@@ -32,7 +32,7 @@ from ..geometry.grid import PatchGrid
 from .checkpoint import Checkpoint, restore_rng, rng_state
 from .events import Session
 from .model import Params, PatchModel
-from .output import KINDS, SPILLED, OutputSpec, PatchResult, lateral_mean, spill
+from .output import KINDS, SPILLED, OutputSpec, PatchResult, lateral_mean, spill, spilled_name
 from .stepper import RECORD_SLOTS, STATUS_OK, PatchIntegrator, StepperOptions, StepState
 
 
@@ -161,7 +161,10 @@ def simulate_patch(
     ``progress`` is called at least that often on large grids (the steps, and so the
     numbers, do not depend on the chunking). ``spill_dir``: write each saved 3D field there
     as it is made and keep it memory-mapped (:func:`~.output.spill`; the same numbers, not
-    held in memory while the run goes on); a disk folder, not a RAM-backed one.
+    held in memory while the run goes on); a disk folder, not a RAM-backed one. With a
+    ``checkpoint`` too, the fields are kept there as files the checkpoint refers to
+    instead of copying them (:mod:`~.checkpoint`; remove both with
+    :func:`~.checkpoint.discard`), and a resumed run needs the same ``spill_dir``.
     """
     if not t_end > t0:
         raise ValueError(f"t_end ({t_end}) must be after t0 ({t0})")
@@ -199,10 +202,15 @@ def simulate_patch(
         raise ValueError(f"selected_species {unknown} are not species of the model")
     selected_idx = np.asarray([model.species.index(s) for s in outputs.selected_species], int)
 
+    ckpt_path = Path(checkpoint.path) if checkpoint is not None else None
+    # a checkpointed run keeps its spilled fields as named files the checkpoint refers to
+    named = spill_dir is not None and ckpt_path is not None
+
     def keep(kind: str, array: NDArray[np.float64] | jax.Array) -> NDArray[np.float64]:
         """An output as the result holds it: on disk, memory-mapped, if it is spilled."""
         if spill_dir is not None and kind in SPILLED:
-            return spill(array, spill_dir)
+            name = spilled_name(kind, len(data[kind])) if named else None
+            return spill(array, spill_dir, name)
         return np.asarray(array)
 
     data: dict[str, list[NDArray[np.float64]]] = {k: [] for k in KINDS}
@@ -214,7 +222,6 @@ def simulate_patch(
     wall_before = 0.0
     resumed_from: float | None = None
 
-    ckpt_path = Path(checkpoint.path) if checkpoint is not None else None
     ck: Checkpoint | None
     if (
         checkpoint is not None
@@ -223,14 +230,14 @@ def simulate_patch(
         and ckpt_path.exists()
     ):
         ck = Checkpoint.load(ckpt_path)
-        if ck.fingerprint != fingerprint and checkpoint.mismatch == "error":
-            raise ValueError(
-                f"checkpoint {ckpt_path} belongs to another run (fingerprint mismatch); "
-                "delete it or pass resume=False"
-            )
+        problem = _unusable(ck, fingerprint, spill_dir)
+        if problem is not None and checkpoint.mismatch == "error":
+            raise ValueError(f"checkpoint {ckpt_path} {problem}; delete it or pass resume=False")
+        if problem is not None:
+            ck = None
     else:
         ck = None
-    if ck is not None and ck.fingerprint == fingerprint:
+    if ck is not None:
         state = StepState(
             y=jnp.asarray(ck.y),
             t=jnp.asarray(ck.t, jnp.float64),
@@ -242,7 +249,12 @@ def simulate_patch(
         )
         next_stop, sessions_done = ck.next_stop, ck.sessions_done
         rng = restore_rng(ck.rng_state)
-        data = {k: [keep(k, a) for a in ck.outputs.get(k, [])] for k in KINDS}
+        kept = ck.spilled_files(spill_dir) if spill_dir is not None else {}
+        for k in KINDS:  # in order, so that keep() names each file by its index
+            for file in kept.get(k, []):
+                data[k].append(np.load(file, mmap_mode="r"))
+            for a in ck.outputs.get(k, []):
+                data[k].append(keep(k, a))
         ck.outputs = {}  # spilled ones are on disk now
         times = {k: list(ck.output_times.get(k, [])) for k in KINDS}
         wall_before = ck.wall_s
@@ -268,9 +280,10 @@ def simulate_patch(
             next_stop=next_stop,
             sessions_done=sessions_done,
             rng_state=rng_state(rng),
-            outputs=data,
+            outputs={k: v for k, v in data.items() if not (named and k in SPILLED)},
             output_times=times,
             wall_s=wall_before + time.perf_counter() - start,
+            spilled={k: len(data[k]) for k in SPILLED} if named else {},
         ).save(ckpt_path)
         last_save = time.perf_counter()
 
@@ -353,6 +366,20 @@ def simulate_patch(
         stats=stats,
         selected_species=outputs.selected_species,
     )
+
+
+def _unusable(ck: Checkpoint, fingerprint: str, spill_dir: str | Path | None) -> str | None:
+    """Why checkpoint ``ck`` cannot continue this run (``None`` if it can)."""
+    if ck.fingerprint != fingerprint:
+        return "belongs to another run (fingerprint mismatch)"
+    if ck.spilled and spill_dir is None:
+        return "keeps its saved fields in a spill folder and this run has none"
+    if spill_dir is not None:
+        files = [f for kind in ck.spilled_files(spill_dir).values() for f in kind]
+        missing = [f for f in files if not f.is_file()]
+        if missing:
+            return f"refers to saved fields missing from {spill_dir} ({missing[0].name})"
+    return None
 
 
 def _record(
