@@ -277,7 +277,8 @@ def simulate(
     ``layered``: the layer-resolved model; ``patch``: the 3D patch (with the
     layered model alongside, for comparison). ``checkpoint_dir`` (patch only):
     checkpoint there and resume from a checkpoint of the same run; the saved 3D fields
-    are kept there on disk, memory-mapped, while the run goes on. ``progress`` (patch:
+    are kept there on disk (``.fields``), memory-mapped, and the checkpoint refers to
+    them: both stay until the result is saved into that folder. ``progress`` (patch:
     also during the run) gets the fraction of the simulated days done.
     """
     _report(progress, 0.0)
