@@ -174,6 +174,8 @@ FULL_EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "patch-small.y
 FULL_TARGET = (15.0, 0.02, 2.0, False)
 """Spacing um, days, side mm, warm: the full model on 133 x 133 x 71 voxels, the standard
 patch's 1.25 M (a cheek's dermis is thinner than the 2.5 mm of the standard grid)."""
+STANDARD_VOXELS = 133 * 133 * 71
+"""The voxels of the full-size runs: 2 mm of cheek at 15 um (the standard patch's count)."""
 FULL_COURSE = (15.0, COURSE_END_DAY, 2.0, False, len(SESSION_DAYS), True, True)
 """The same patch through the standard course: four pen sessions 30 days apart, 180 days
 (progress on stderr; saved 3D fields on disk, as ``needlesim simulate`` keeps them)."""
@@ -247,6 +249,19 @@ def full_model_run(
         "krylov": stats["krylov_iterations"],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
     }
+
+
+def full_model_step_memory(spacing_um: float) -> dict[str, Any]:
+    """Bytes per voxel that XLA's buffer assignment gives the full model's compiled chunk
+    of steps on ``examples/patch-small.yaml`` at ``spacing_um`` (nothing is run)."""
+    from needlesim import load
+    from needlesim.course.patch import patch_integrator
+
+    setup, integrator = patch_integrator(load(FULL_EXAMPLE), spacing_um=spacing_um)
+    state = integrator.initial_state(setup.y0, 0.0)
+    memory = integrator.compiled_memory(state, setup.params)
+    n = setup.grid.n_voxels
+    return {"spacing_um": spacing_um, "voxels": n} | {k: v / n for k, v in memory.items()}
 
 
 def isolated(fn: Any, *args: Any) -> Any:
@@ -472,6 +487,23 @@ def main() -> None:
                 f"| {r['voxels']:,} ({r['spacing_um']:g}) | {r['days']:g} | {r['cold_s']:.1f} | "
                 f"{r['wall_s']:.1f} | {r['steps']} ({r['rejected']}) | {1e6 * per:.2f} | "
                 f"{per / reduced:.1f} | {r['peak_rss_mb']:.0f} |"
+            )
+    memory = [] if args.no_full else [
+        isolated(bench_patch.full_model_step_memory, um) for um in (50.0, 25.0)
+    ]  # fmt: skip
+    if memory:
+        print(
+            "\n### The full model's compiled chunk of steps: memory by XLA's buffer assignment "
+            "(bytes per voxel; the state is 24 doubles, 192 B)\n"
+        )
+        print("| voxels (um) | temporaries | x state | arguments | output | standard patch GB |")
+        print("|---|---|---|---|---|---|")
+        for m in memory:
+            per_voxel = m["temp"] + m["arguments"] + m["output"]
+            print(
+                f"| {m['voxels']:,} ({m['spacing_um']:g}) | {m['temp']:.0f} | "
+                f"{m['temp'] / 192:.1f} | {m['arguments']:.0f} | {m['output']:.0f} | "
+                f"{per_voxel * STANDARD_VOXELS / 1e9:.2f} |"
             )
     big = isolated(bench_patch.full_model_run, *FULL_TARGET) if args.full_target else None
     if big is not None:

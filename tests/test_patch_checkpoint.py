@@ -267,3 +267,20 @@ def test_checkpoint_missing_its_fields_is_refused_or_restarted(
     assert np.array_equal(again.y_final, reference.y_final)
     for a, b in zip(again.data["field"], reference.data["field"], strict=True):
         assert np.array_equal(a, b)
+
+
+def test_compiled_memory_accounts_for_the_state_and_the_krylov_storage(
+    integrator: PatchIntegrator,
+) -> None:
+    """XLA's buffer assignment of a compiled chunk, as ``compiled_memory`` reports it: the
+    state comes in as an argument and goes out, and the temporaries hold at least the
+    GMRES basis and directions (``2 restart + 1`` vectors in the preconditioner's
+    precision) without any copy per step (no more than 40 state-sized arrays)."""
+    state = integrator.initial_state(Y0, 0.0)
+    memory = integrator.compiled_memory(state, PARAMS)
+    o = integrator.options
+    state_bytes = Y0.size * 8
+    krylov = (2 * o.krylov_restart + 1) * Y0.size * np.dtype(o.preconditioner_dtype).itemsize
+    assert memory["arguments"] >= state_bytes
+    assert memory["output"] >= state_bytes
+    assert krylov <= memory["temp"] <= 40 * state_bytes

@@ -211,21 +211,10 @@ def simulate_patch_course(
     config's hash as well as by the grid, model, parameters and schedule.
     """
     started = time.perf_counter()
-    spacing_um = DEFAULT_SPACING_UM if spacing_um is None else float(spacing_um)
     params = params or default_parameters()
-    patient = config.patient
-    skin = skin_for(patient)
-    cov = Covariates.of(
-        np.asarray(skin.thickness_um), patient.age_years, float(patient.fitzpatrick)
-    )
-    side_um = 1000.0 * config.simulation.sample_area_mm
-    depth_um = patch_grid_depth_um(skin)
-    _check_size(config, side_um, depth_um, spacing_um)
-    setup = healing_setup(
-        skin, params, cov, side_um=side_um, spacing_um=spacing_um, depth_um=depth_um
-    )
-    options = options or StepperOptions(rtol=RTOL, atol=1e-6)
-    setup, integrator = _compiled(setup, options)
+    skin = skin_for(config.patient)
+    setup, integrator = patch_integrator(config, params, spacing_um=spacing_um, options=options)
+    cov = setup.covariates
     grid = setup.grid
 
     days, injuries, devices = session_injuries(config)  # up to the end of the run
@@ -292,6 +281,32 @@ def simulate_patch_course(
         reported_days=reported,
         dense_grid=dense,
     )
+
+
+def patch_integrator(
+    config: RunConfig,
+    params: Parameters | None = None,
+    *,
+    spacing_um: float | None = None,
+    options: StepperOptions | None = None,
+) -> tuple[HealingSetup, PatchIntegrator]:
+    """The healing kinetics' setup on the patch of ``config``'s patient (grid, model, rest
+    state, parameters) and its compiled integrator, as :func:`simulate_patch_course`
+    runs them (``spacing_um`` default :data:`DEFAULT_SPACING_UM`)."""
+    spacing_um = DEFAULT_SPACING_UM if spacing_um is None else float(spacing_um)
+    params = params or default_parameters()
+    patient = config.patient
+    skin = skin_for(patient)
+    cov = Covariates.of(
+        np.asarray(skin.thickness_um), patient.age_years, float(patient.fitzpatrick)
+    )
+    side_um = 1000.0 * config.simulation.sample_area_mm
+    depth_um = patch_grid_depth_um(skin)
+    _check_size(config, side_um, depth_um, spacing_um)
+    setup = healing_setup(
+        skin, params, cov, side_um=side_um, spacing_um=spacing_um, depth_um=depth_um
+    )
+    return _compiled(setup, options or StepperOptions(rtol=RTOL, atol=1e-6))
 
 
 _COMPILED: OrderedDict[tuple[str, str, str], tuple[PatchGrid, PatchModel, PatchIntegrator]] = (

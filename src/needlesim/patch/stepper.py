@@ -252,6 +252,27 @@ class PatchIntegrator:
         )
         return state, np.asarray(profiles[: int(count)])
 
+    def compiled_memory(self, state: StepState, params: Params) -> dict[str, int]:
+        """Bytes that XLA's buffer assignment gives the compiled chunk of steps
+        (:meth:`advance`) from ``state``: ``temp`` (every temporary of a step, at its
+        peak), ``arguments`` and ``output``. For memory budgets; nothing is run."""
+        compiled = self._advance.lower(
+            state,
+            jnp.asarray(float(state.t) + 1.0, jnp.float64),
+            params,
+            jnp.asarray(self.options.steps_per_chunk),
+            self._aux,
+            jnp.full(RECORD_SLOTS, jnp.inf),
+        ).compile()
+        m = compiled.memory_analysis()
+        if m is None:  # a backend without the analysis
+            raise RuntimeError("this JAX backend reports no memory analysis")
+        return {
+            "temp": int(m.temp_size_in_bytes),
+            "arguments": int(m.argument_size_in_bytes),
+            "output": int(m.output_size_in_bytes),
+        }
+
     def trial(
         self, y: jax.Array, t: float, h: float, params: Params
     ) -> tuple[jax.Array, jax.Array]:
@@ -316,12 +337,13 @@ class PatchIntegrator:
         """One trial step: candidate, error norm, Krylov iterations and the GMRES storage
         (``workspace``, reused across the steps of a compiled loop; fresh if ``None``)."""
         o = self.options
+        scale_n = self._scale(y)
         res = self.system.step(
             y,
             t,
             h,
             params,
-            self._scale(y),
+            scale_n,
             o.krylov,
             o.tableau,
             o.chemotaxis_jacobian,
@@ -330,7 +352,15 @@ class PatchIntegrator:
             workspace,
             o.jacobian_dtype,
         )
-        scale = self._atol + o.rtol * jnp.maximum(jnp.abs(y), jnp.abs(res.y))
+        # atol + rtol max(|y_n|, |y_n+1|) as the larger of the two steps' weights (the same
+        # numbers, rounding being monotonic), the new one with the tolerances made
+        # loop-variant (`0 t` is kept: XLA does not simplify it for floats). XLA's CPU
+        # backend reduces the ratio in a library fusion that takes a loop-invariant
+        # broadcast as a materialised operand: as constants, atol and rtol cost two
+        # state-sized arrays (384 bytes per voxel of the step's temporaries).
+        zero = 0.0 * t
+        scale_new = (self._atol + zero) + (o.rtol + zero) * jnp.abs(res.y)
+        scale = jnp.maximum(scale_n, scale_new)
         ratio = jnp.abs(res.error) / scale
         err = jnp.max(ratio) if o.norm == "max" else jnp.sqrt(jnp.mean(ratio**2))
         if self._nonneg.size:
