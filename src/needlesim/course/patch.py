@@ -213,7 +213,9 @@ def simulate_patch_course(
     started = time.perf_counter()
     params = params or default_parameters()
     skin = skin_for(config.patient)
-    setup, integrator = patch_integrator(config, params, spacing_um=spacing_um, options=options)
+    setup, integrator = patch_integrator(
+        config, params, spacing_um=spacing_um, options=options, skin=skin
+    )
     cov = setup.covariates
     grid = setup.grid
 
@@ -289,14 +291,16 @@ def patch_integrator(
     *,
     spacing_um: float | None = None,
     options: StepperOptions | None = None,
+    skin: SkinProfile | None = None,
 ) -> tuple[HealingSetup, PatchIntegrator]:
     """The healing kinetics' setup on the patch of ``config``'s patient (grid, model, rest
     state, parameters) and its compiled integrator, as :func:`simulate_patch_course`
-    runs them (``spacing_um`` default :data:`DEFAULT_SPACING_UM`)."""
+    runs them (``spacing_um`` default :data:`DEFAULT_SPACING_UM`; ``skin``: the patient's,
+    if the caller has it already)."""
     spacing_um = DEFAULT_SPACING_UM if spacing_um is None else float(spacing_um)
     params = params or default_parameters()
     patient = config.patient
-    skin = skin_for(patient)
+    skin = skin or skin_for(patient)
     cov = Covariates.of(
         np.asarray(skin.thickness_um), patient.age_years, float(patient.fitzpatrick)
     )
